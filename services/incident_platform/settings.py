@@ -1,0 +1,51 @@
+"""One typed settings object for every service, read from the environment."""
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: PostgresDsn = Field(
+        default=PostgresDsn("postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        description="SQLAlchemy URL; a plain postgresql:// URL is switched to the psycopg 3 driver.",
+    )
+    platform_admin_token: SecretStr | None = Field(
+        default=None, description="Bootstrap admin bearer token."
+    )
+    auto_resolve: bool = Field(
+        default=True, description="Resolve an incident when all its alerts have resolved."
+    )
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
+    # Short on purpose: a request must answer 503 within seconds when the database is gone.
+    db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    db_connect_timeout_seconds: Annotated[int, Field(ge=1, le=30)] = 2
+    db_statement_timeout_ms: Annotated[int, Field(ge=100)] = 4000
+    retry_after_seconds: Annotated[int, Field(ge=1, le=300)] = 2
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    credential_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5.0
+    public_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8002"),
+        description="Where people reach the incident service; used in links.",
+    )
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _use_psycopg_driver(cls, value: object) -> object:
+        if isinstance(value, str):
+            # libpq accepts an empty host with ?host=/socket/dir; a URL type does not.
+            value = value.replace(":@/", "@/").replace("@/", "@localhost/", 1)
+            for prefix in ("postgresql://", "postgres://"):
+                if value.startswith(prefix):
+                    return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
