@@ -12,7 +12,7 @@ class Settings(BaseSettings):
 
     database_url: PostgresDsn = Field(
         default=PostgresDsn("postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-        description="SQLAlchemy URL; a plain postgresql:// URL is switched to the psycopg 3 driver.",
+        description="SQLAlchemy URL; postgresql:// URLs are switched to the psycopg 3 driver.",
     )
     platform_admin_token: SecretStr | None = Field(
         default=None, description="Bootstrap admin bearer token."

@@ -1,0 +1,1 @@
+"""Alerts: ingestion from every sender, deduplication and correlation into incidents."""

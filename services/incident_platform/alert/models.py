@@ -1,0 +1,144 @@
+"""Alert table and the shapes senders use."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from incident_platform.clock import utc_now
+from incident_platform.severity import Severity
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class IngestAction(StrEnum):
+    CREATED = "created"
+    ATTACHED = "attached"
+    DEDUPLICATED = "deduplicated"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+class AlertBase(SQLModel):
+    service: str = Field(min_length=1, max_length=255)
+    summary: str = Field(min_length=1, max_length=1024)
+    severity: Severity = Field(default=Severity.WARNING, sa_type=String(16))
+    source: str | None = Field(default=None, max_length=255)
+    description: str | None = Field(default=None, max_length=8192)
+
+
+class AlertCreate(AlertBase):
+    """``POST /api/v1/alerts``: what a script or a generic sender posts."""
+
+    status: AlertStatus = AlertStatus.FIRING
+    fingerprint: str | None = Field(default=None, min_length=1, max_length=255)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    @field_validator("service", "summary")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("must not be blank")
+        return stripped
+
+
+class Alert(AlertBase, table=True):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # One firing alert per fingerprint: a repeat is a duplicate, counted, not stored.
+        Index(
+            "ux_alerts_firing_fingerprint",
+            "fingerprint",
+            unique=True,
+            postgresql_where=text("status = 'firing'"),
+        ),
+        Index("ix_alerts_incident_id", "incident_id"),
+        # Lets "is anything still firing in this incident?" answer without a scan.
+        Index(
+            "ix_alerts_firing_incident_id",
+            "incident_id",
+            postgresql_where=text("status = 'firing'"),
+        ),
+        Index("ix_alerts_service_id", "service", "id"),
+        Index("ix_alerts_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    incident_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False)
+    )
+    integration_id: uuid.UUID | None = Field(
+        default=None, foreign_key="integrations.id", ondelete="SET NULL"
+    )
+    status: AlertStatus = Field(sa_type=String(16))
+    fingerprint: str = Field(max_length=255)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    labels: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    annotations: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    occurrences: int = Field(default=1)
+    starts_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    ends_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    last_seen_at: datetime = Field(
+        default_factory=utc_now,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class AlertPublic(AlertBase):
+    id: int
+    incident_id: int
+    status: AlertStatus
+    fingerprint: str
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    occurrences: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+
+
+class AlertsPublic(SQLModel):
+    data: list[AlertPublic]
+    count: int
+    next_cursor: str | None
+
+
+class IngestResult(SQLModel):
+    alert_id: int | None
+    incident_id: int | None
+    action: IngestAction
+
+
+class IngestResults(SQLModel):
+    results: list[IngestResult]

@@ -1,0 +1,1 @@
+"""Thin HTTP adapters: parse, call the domain, persist, answer."""

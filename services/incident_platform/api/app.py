@@ -1,0 +1,189 @@
+"""Builds a service's FastAPI application with what every service shares.
+
+Health (``/healthz``), readiness (``/readyz``: database answers and schema at
+head), ``/metrics``, a request body limit, latency metrics per route, and the
+mapping of database outages to ``503`` with ``Retry-After``.
+"""
+
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+
+from incident_platform.db import DatabaseUnavailable, get_engine, is_outage, migrate, schema_status
+from incident_platform.metrics import REQUEST_DURATION, render_metrics
+from incident_platform.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over the limit with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(send)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _service_unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"database unavailable, retry later: {reason}"},
+        status_code=503,
+        headers={"Retry-After": str(get_settings().retry_after_seconds)},
+    )
+
+
+def _await_database(app: FastAPI, migrate_on_start: bool) -> None:
+    """Retries with exponential backoff and jitter until the database is usable."""
+
+    class NotReady(Exception):
+        pass
+
+    def attempt() -> None:
+        if migrate_on_start:
+            try:
+                migrate()
+            except Exception as error:
+                raise NotReady(f"migration failed: {type(error).__name__}") from error
+        reason = schema_status(get_engine())
+        if reason is not None:
+            raise NotReady(reason)
+
+    for try_ in Retrying(
+        wait=wait_exponential_jitter(initial=0.2, max=5, jitter=0.5),
+        retry=retry_if_exception_type(NotReady),
+        before_sleep=lambda state: logger.warning(
+            "database not ready yet (%s); retrying", state.outcome and state.outcome.exception()
+        ),
+    ):
+        with try_:
+            if app.state.stopping:
+                return
+            attempt()
+    logger.info("database ready")
+    app.state.database_ready = True
+
+
+def create_app(
+    *,
+    title: str,
+    routers: Iterable[APIRouter],
+    description: str = "",
+    with_open_incident_gauge: bool = False,
+    migrate_on_start: bool = False,
+) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.stopping = False
+        app.state.database_ready = False
+        waiter = threading.Thread(target=_await_database, args=(app, migrate_on_start), daemon=True)
+        waiter.start()
+        yield
+        app.state.stopping = True
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    @app.middleware("http")
+    async def record_latency(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUEST_DURATION.labels(request.method, template, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_unavailable(_: Request, error: DatabaseUnavailable) -> JSONResponse:
+        return _service_unavailable(str(error) or "no connection")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        if is_outage(error):
+            return _service_unavailable(type(error).__name__)
+        logger.exception("unhandled error")
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Database answers and schema is at head")
+    def readyz() -> JSONResponse:
+        reason = schema_status(get_engine())
+        if reason is None:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse(
+            {"status": "not ready", "reason": reason},
+            status_code=503,
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus exposition")
+    def metrics() -> Response:
+        engine = get_engine() if with_open_incident_gauge else None
+        return Response(render_metrics(engine), media_type="text/plain; version=0.0.4")
+
+    for router in routers:
+        app.include_router(router)
+    return app

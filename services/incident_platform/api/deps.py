@@ -1,0 +1,106 @@
+"""FastAPI dependencies shared by every service, as ``Annotated`` aliases."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from incident_platform.auth.models import IntegrationKind, Role
+from incident_platform.auth.store import (
+    IntegrationIdentity,
+    Principal,
+    find_integration,
+    find_token,
+)
+from incident_platform.db import get_engine, session_scope
+from incident_platform.security import hash_secret, secrets_match
+from incident_platform.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def _session() -> Iterator[Session]:
+    yield from session_scope()
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+
+_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_credential(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer credential in the Authorization header",
+            headers=_UNAUTHENTICATED,
+        )
+    return credential.strip()
+
+
+def _is_admin_token(credential: str, settings: Settings) -> bool:
+    admin = settings.platform_admin_token
+    if admin is None:
+        return False
+    return secrets_match(hash_secret(credential), hash_secret(admin.get_secret_value()))
+
+
+def require_role(required: Role) -> Callable[..., Principal]:
+    def dependency(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
+        credential = bearer_credential(request)
+        if _is_admin_token(credential, settings):
+            principal = Principal("admin", Role.ADMIN)
+        else:
+            found = find_token(engine, credential, ttl=settings.credential_cache_seconds)
+            if found is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED, "invalid credential", headers=_UNAUTHENTICATED
+                )
+            principal = found
+        if not principal.role.allows(required):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role.value} may not do this; {required.value} required",
+            )
+        return principal
+
+    return dependency
+
+
+ViewerDep = Annotated[Principal, Depends(require_role(Role.VIEWER))]
+ResponderDep = Annotated[Principal, Depends(require_role(Role.RESPONDER))]
+AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+def require_integration(kind: IntegrationKind) -> Callable[..., IntegrationIdentity]:
+    def dependency(
+        request: Request, settings: SettingsDep, engine: EngineDep
+    ) -> IntegrationIdentity:
+        credential = bearer_credential(request)
+        integration = find_integration(engine, credential, ttl=settings.credential_cache_seconds)
+        if integration is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "invalid integration key", headers=_UNAUTHENTICATED
+            )
+        if integration.kind is not kind:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"integration {integration.name!r} is of kind {integration.kind.value};"
+                f" this endpoint takes {kind.value}",
+            )
+        return integration
+
+    return dependency
+
+
+GenericIntegrationDep = Annotated[
+    IntegrationIdentity, Depends(require_integration(IntegrationKind.GENERIC))
+]
+AlertmanagerIntegrationDep = Annotated[
+    IntegrationIdentity, Depends(require_integration(IntegrationKind.ALERTMANAGER))
+]

@@ -1,0 +1,165 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import SQLModel
+
+from incident_platform.alert.models import AlertPublic
+from incident_platform.api.deps import ResponderDep, SessionDep, ViewerDep
+from incident_platform.incident.lifecycle import IllegalTransition, Transition
+from incident_platform.incident.models import (
+    Incident,
+    IncidentPublic,
+    IncidentsPublic,
+    IncidentStatus,
+    IncidentUpdate,
+    NoteCreate,
+    TimelineEventPublic,
+)
+from incident_platform.incident.store import (
+    IncidentFilter,
+    IncidentNotFound,
+    InvalidCursor,
+    ServiceAlreadyOpen,
+    add_note,
+    get_incident,
+    incident_alerts,
+    incident_timeline,
+    list_incidents,
+    seconds_between,
+    transition,
+    update_incident,
+)
+from incident_platform.severity import Severity
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+class IncidentDetail(IncidentPublic):
+    alerts: list[AlertPublic]
+    timeline: list[TimelineEventPublic]
+
+
+class TransitionConflict(SQLModel):
+    detail: str
+    status: IncidentStatus
+
+
+def to_public(incident: Incident) -> IncidentPublic:
+    public = IncidentPublic.model_validate(incident, from_attributes=True)
+    public.time_to_acknowledge_seconds = seconds_between(
+        incident.created_at, incident.acknowledged_at
+    )
+    public.time_to_resolve_seconds = seconds_between(incident.created_at, incident.resolved_at)
+    return public
+
+
+def _not_found(error: IncidentNotFound) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
+
+
+@router.get("", response_model=IncidentsPublic)
+def get_incidents(
+    session: SessionDep,
+    _: ViewerDep,
+    status_: Annotated[IncidentStatus | None, Query(alias="status")] = None,
+    service: str | None = None,
+    severity: Severity | None = None,
+    changed_after: Annotated[
+        int | None,
+        Query(
+            ge=0, description="Change feed: incidents changed after this change_seq, oldest first"
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> IncidentsPublic:
+    filters = IncidentFilter(
+        status=status_, service=service, severity=severity, changed_after=changed_after
+    )
+    try:
+        rows, next_cursor = list_incidents(session, filters, limit=limit, cursor=cursor)
+    except InvalidCursor as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {error}") from error
+    data = [to_public(row) for row in rows]
+    return IncidentsPublic(data=data, count=len(data), next_cursor=next_cursor)
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def get_incident_detail(incident_id: int, session: SessionDep, _: ViewerDep) -> IncidentDetail:
+    try:
+        incident = get_incident(session, incident_id)
+    except IncidentNotFound as error:
+        raise _not_found(error) from error
+    return IncidentDetail(
+        **to_public(incident).model_dump(),
+        alerts=[
+            AlertPublic.model_validate(a, from_attributes=True)
+            for a in incident_alerts(session, incident_id)
+        ],
+        timeline=[
+            TimelineEventPublic.model_validate(e, from_attributes=True)
+            for e in incident_timeline(session, incident_id)
+        ],
+    )
+
+
+def _transition(
+    session: SessionDep, incident_id: int, action: Transition, actor: str
+) -> IncidentPublic:
+    try:
+        return to_public(transition(session, incident_id, action, actor=actor))
+    except IncidentNotFound as error:
+        raise _not_found(error) from error
+    except IllegalTransition as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            {"message": str(error), "status": error.current.value},
+        ) from error
+    except ServiceAlreadyOpen as error:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            {"message": str(error), "open_incident_id": error.open_incident_id},
+        ) from error
+
+
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Illegal transition; the body names the current status"}
+}
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentPublic, responses=_CONFLICT)
+def acknowledge(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+    return _transition(session, incident_id, Transition.ACKNOWLEDGE, who.name)
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentPublic, responses=_CONFLICT)
+def resolve(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+    return _transition(session, incident_id, Transition.RESOLVE, who.name)
+
+
+@router.post("/{incident_id}/reopen", response_model=IncidentPublic, responses=_CONFLICT)
+def reopen(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+    return _transition(session, incident_id, Transition.REOPEN, who.name)
+
+
+@router.post(
+    "/{incident_id}/notes", status_code=status.HTTP_201_CREATED, response_model=TimelineEventPublic
+)
+def post_note(
+    incident_id: int, body: NoteCreate, session: SessionDep, who: ResponderDep
+) -> TimelineEventPublic:
+    try:
+        event = add_note(session, incident_id, body.text, actor=who.name)
+    except IncidentNotFound as error:
+        raise _not_found(error) from error
+    return TimelineEventPublic.model_validate(event, from_attributes=True)
+
+
+@router.patch("/{incident_id}", response_model=IncidentPublic)
+def patch_incident(
+    incident_id: int, body: IncidentUpdate, session: SessionDep, who: ResponderDep
+) -> IncidentPublic:
+    try:
+        return to_public(update_incident(session, incident_id, body, actor=who.name))
+    except IncidentNotFound as error:
+        raise _not_found(error) from error

@@ -1,0 +1,75 @@
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from incident_platform.alert.ingest import ingest_and_record
+from incident_platform.alert.pagerduty import (
+    Event,
+    EventAction,
+    error_messages,
+    fingerprint_of,
+    new_dedup_key,
+    to_signal,
+)
+from incident_platform.api.deps import EngineDep, SessionDep, SettingsDep
+from incident_platform.auth.models import IntegrationKind
+from incident_platform.auth.store import find_integration
+from incident_platform.incident.store import acknowledge_by_fingerprint
+from incident_platform.settings import Settings
+
+router = APIRouter(tags=["pagerduty"])
+
+
+def _invalid(message: str, errors: list[str]) -> JSONResponse:
+    return JSONResponse(
+        {"status": "invalid event", "message": message, "errors": errors},
+        status_code=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+@router.post(
+    "/v2/enqueue",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={400: {"description": "Invalid event, in PagerDuty's error shape"}},
+)
+async def enqueue(
+    request: Request, engine: EngineDep, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """PagerDuty Events API v2: trigger, acknowledge or resolve by ``dedup_key``."""
+    try:
+        document: Any = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return _invalid("Event object is invalid", [f"body: not valid JSON ({error})"])
+    try:
+        event = Event.model_validate(document)
+    except ValidationError as error:
+        return _invalid("Event object is invalid", error_messages(error))
+    return await run_in_threadpool(_process, event, engine, session, settings)
+
+
+def _process(event: Event, engine: Engine, session: Session, settings: Settings) -> JSONResponse:
+    integration = find_integration(engine, event.routing_key, ttl=settings.credential_cache_seconds)
+    if integration is None or integration.kind is not IntegrationKind.PAGERDUTY:
+        return _invalid("Event object is invalid", ["routing_key: invalid routing key"])
+    dedup_key = event.dedup_key or new_dedup_key()
+    actor = f"integration:{integration.name}"
+    if event.event_action is EventAction.ACKNOWLEDGE:
+        acknowledge_by_fingerprint(session, fingerprint_of(dedup_key), actor=actor)
+    else:
+        ingest_and_record(
+            engine,
+            [to_signal(event, dedup_key, integration)],
+            source="pagerduty",
+            actor=actor,
+            auto_resolve=settings.auto_resolve,
+        )
+    return JSONResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
+        status_code=status.HTTP_202_ACCEPTED,
+    )

@@ -1,0 +1,1 @@
+"""Credentials: integration keys for senders and role tokens for people and tools."""

@@ -1,0 +1,1 @@
+"""Incidents: lifecycle rules, timeline, MTTA/MTTR."""

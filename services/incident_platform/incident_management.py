@@ -1,0 +1,20 @@
+"""The incident management service (:8002): incidents, their lifecycle, tokens and stats."""
+
+from fastapi import FastAPI
+
+from incident_platform.api.app import create_app
+from incident_platform.api.routes import incidents, stats, tokens
+from incident_platform.serve import serve
+
+
+def build_app() -> FastAPI:
+    return create_app(
+        title="Incident management",
+        description="Incidents, their timeline and lifecycle, MTTA/MTTR, and API tokens.",
+        routers=[incidents.router, tokens.router, stats.router],
+        with_open_incident_gauge=True,
+    )
+
+
+def main() -> None:
+    serve("incident_platform.incident_management:build_app", default_port=8002)
