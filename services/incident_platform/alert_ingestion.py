@@ -19,3 +19,7 @@ def build_app() -> FastAPI:
 
 def main() -> None:
     serve("incident_platform.alert_ingestion:build_app", default_port=8001)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, exc, text
@@ -25,10 +26,14 @@ class DatabaseUnavailable(Exception):
 
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     exc.OperationalError,
     exc.InterfaceError,
     exc.TimeoutError,  # pool acquire timeout
+    exc.InvalidatePoolError,
+    # Raw driver errors reach us unwrapped from pool checkouts and raw connections.
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
 )
 
 

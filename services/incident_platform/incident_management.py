@@ -18,3 +18,7 @@ def build_app() -> FastAPI:
 
 def main() -> None:
     serve("incident_platform.incident_management:build_app", default_port=8002)
+
+
+if __name__ == "__main__":
+    main()

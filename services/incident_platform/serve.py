@@ -31,6 +31,7 @@ def serve(factory: str, *, default_port: int) -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     args = parser.parse_args()
+    os.environ["LOG_LEVEL"] = args.log_level
     prepare_multiprocess_metrics(service, args.workers)
     uvicorn.run(
         factory,

@@ -7,6 +7,7 @@ mapping of database outages to ``503`` with ``Retry-After``.
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -14,10 +15,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
-from incident_platform.db import DatabaseUnavailable, get_engine, is_outage, migrate, schema_status
+from incident_platform.db import (
+    OUTAGE_ERRORS,
+    DatabaseUnavailable,
+    get_engine,
+    is_outage,
+    migrate,
+    schema_status,
+)
 from incident_platform.metrics import REQUEST_DURATION, render_metrics
 from incident_platform.settings import get_settings
 
@@ -44,27 +53,32 @@ class BodyLimitMiddleware:
                 await self._refuse(send)
                 return
         received = 0
-        started = False
+        exceeded = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            # Frameworks turn a failing body read into their own 400; say what happened.
+            nonlocal refused
+            if not exceeded:
+                await send(message)
+            elif not refused:
+                refused = True
+                await self._refuse(send)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, replacing_send)
         except BodyTooLarge:
-            if not started:
+            if not refused:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
@@ -118,6 +132,18 @@ def _await_database(app: FastAPI, migrate_on_start: bool) -> None:
     app.state.database_ready = True
 
 
+def configure_logging() -> None:
+    """Our loggers at LOG_LEVEL on stderr; uvicorn configures its own."""
+    package = logging.getLogger("incident_platform")
+    if package.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package.addHandler(handler)
+    package.setLevel(os.environ.get("LOG_LEVEL", "info").upper())
+    package.propagate = False
+
+
 def create_app(
     *,
     title: str,
@@ -127,6 +153,7 @@ def create_app(
     migrate_on_start: bool = False,
 ) -> FastAPI:
     settings = get_settings()
+    configure_logging()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,16 +180,21 @@ def create_app(
         )
         return response
 
-    @app.exception_handler(DatabaseUnavailable)
-    async def database_unavailable(_: Request, error: DatabaseUnavailable) -> JSONResponse:
-        return _service_unavailable(str(error) or "no connection")
+    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        return _service_unavailable(
+            str(error) if isinstance(error, DatabaseUnavailable) else type(error).__name__
+        )
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+    async def database_error(_: Request, error: Exception) -> JSONResponse:
         if is_outage(error):
             return _service_unavailable(type(error).__name__)
-        logger.exception("unhandled error")
+        logger.error("database error: %s", type(error).__name__, exc_info=error)
         return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    outages: tuple[type[Exception], ...] = (DatabaseUnavailable, *OUTAGE_ERRORS)
+    for outage in outages:
+        app.add_exception_handler(outage, database_unavailable)
+    app.add_exception_handler(DBAPIError, database_error)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:

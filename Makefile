@@ -1,0 +1,56 @@
+# The two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test test-fast lint format bench operator kind-e2e helm clean
+
+help:
+	@echo "make run       start the platform (embedded PostgreSQL unless DATABASE_URL is set)"
+	@echo "make test      install what is needed and run the whole suite against real PostgreSQL"
+	@echo "make lint      ruff and mypy --strict"
+	@echo "make bench     load benchmark on loopback; writes docs/performance.md"
+	@echo "make operator  run the kopf operator against the current kubeconfig"
+	@echo "make kind-e2e  end-to-end on a kind cluster (needs a Docker engine)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,operator]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/platform-run
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy services operator tests
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+operator: $(STAMP)
+	$(BIN)/kopf run --standalone --all-namespaces --liveness=http://127.0.0.1:8090/healthz \
+		-m incident_operator.main
+
+kind-e2e:
+	bash scripts/kind-e2e.sh
+
+helm: .tools/bin/helm
+.tools/bin/helm:
+	bash scripts/fetch-helm.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

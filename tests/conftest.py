@@ -1,0 +1,86 @@
+"""Fixtures every HTTP test shares: a real PostgreSQL database and the real services."""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from incident_platform.db import migrate
+from support.database import create_database, drop_database, server_url, truncate_all
+from support.platform import Platform, create_integration
+from support.services import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    return server_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
+    url = create_database(postgres_server)
+    migrate(url)
+    yield url
+    drop_database(postgres_server, url)
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
+    token = f"test-admin-{secrets.token_urlsafe(16)}"
+    env = {"DATABASE_URL": database_url, "PLATFORM_ADMIN_TOKEN": token}
+    # Two workers each, as production runs them: correlation and metrics must hold
+    # across processes, not just inside one.
+    ingestion = ServiceProcess(
+        "incident_platform.alert_ingestion", env, workers=2, log_path=logs_dir / "ingestion.log"
+    ).start()
+    incidents = ServiceProcess(
+        "incident_platform.incident_management",
+        env,
+        workers=2,
+        log_path=logs_dir / "incidents.log",
+    ).start()
+    try:
+        ingestion.wait_until("/readyz")
+        incidents.wait_until("/readyz")
+        yield Platform(database_url, token, ingestion, incidents)
+    finally:
+        ingestion.stop()
+        incidents.stop()
+
+
+@pytest.fixture
+def platform(running_platform: Platform) -> Platform:
+    """The running services over an emptied database."""
+    truncate_all(running_platform.database_url)
+    return running_platform
+
+
+@pytest.fixture
+def ingest(platform: Platform) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.ingestion.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def incidents_api(platform: Platform) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=platform.incidents.url, timeout=30, headers=platform.admin()
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def generic_key(platform: Platform) -> str:
+    return create_integration(platform, "generic")
+
+
+@pytest.fixture
+def generic_auth(generic_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {generic_key}"}

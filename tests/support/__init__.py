@@ -1,0 +1,1 @@
+"""Real parts for the tests: PostgreSQL databases and service processes."""

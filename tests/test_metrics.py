@@ -1,0 +1,109 @@
+"""Metrics as Prometheus scrapes them from multi-worker services."""
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from support.platform import Platform
+from support.services import ServiceProcess
+
+
+def sample(url: str, name: str, **labels: str) -> float:
+    text = httpx.get(url + "/metrics").text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for metric in family.samples:
+            if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
+                total += metric.value
+    return total
+
+
+def test_alert_counter_sums_across_workers(
+    platform: Platform, ingest: httpx.Client, generic_auth: dict[str, str]
+) -> None:
+    url = platform.ingestion.url
+    created = sample(url, "alerts_received_total", source="generic", action="created")
+    deduplicated = sample(url, "alerts_received_total", source="generic", action="deduplicated")
+    for number in range(30):
+        # New connections each time, so both worker processes take requests.
+        httpx.post(
+            url + "/api/v1/alerts",
+            json={"service": f"m-{number}", "summary": "x"},
+            headers=generic_auth,
+        )
+    for _ in range(10):
+        httpx.post(
+            url + "/api/v1/alerts", json={"service": "m-0", "summary": "x"}, headers=generic_auth
+        )
+    assert sample(url, "alerts_received_total", source="generic", action="created") == created + 30
+    assert (
+        sample(url, "alerts_received_total", source="generic", action="deduplicated")
+        == deduplicated + 10
+    )
+    assert sample(url, "http_request_duration_seconds_count", route="/api/v1/alerts") >= 40
+
+
+def test_acknowledge_and_resolve_feed_the_histograms(
+    platform: Platform,
+    ingest: httpx.Client,
+    generic_auth: dict[str, str],
+    incidents_api: httpx.Client,
+) -> None:
+    labels = {"service": "histo", "severity": "critical"}
+    url = platform.incidents.url
+    acked = sample(url, "incident_time_to_acknowledge_seconds_count", **labels)
+    resolved = sample(url, "incident_time_to_resolve_seconds_count", **labels)
+    one_day = sample(url, "incident_time_to_resolve_seconds_bucket", le="86400.0", **labels)
+    incident = ingest.post(
+        "/api/v1/alerts",
+        json={"service": "histo", "summary": "x", "severity": "critical"},
+        headers=generic_auth,
+    ).json()["incident_id"]
+    incidents_api.post(f"/api/v1/incidents/{incident}/acknowledge")
+    incidents_api.post(f"/api/v1/incidents/{incident}/resolve")
+    assert sample(url, "incident_time_to_acknowledge_seconds_count", **labels) == acked + 1
+    assert sample(url, "incident_time_to_resolve_seconds_count", **labels) == resolved + 1
+    assert (
+        sample(url, "incident_time_to_resolve_seconds_bucket", le="86400.0", **labels)
+        == one_day + 1
+    )
+
+
+def test_auto_resolve_feeds_the_resolve_histogram_of_the_ingestion_service(
+    platform: Platform, ingest: httpx.Client, generic_auth: dict[str, str]
+) -> None:
+    labels = {"service": "auto", "severity": "warning"}
+    url = platform.ingestion.url
+    before = sample(url, "incident_time_to_resolve_seconds_count", **labels)
+    alert = {"service": "auto", "summary": "x", "fingerprint": "auto-1"}
+    ingest.post("/api/v1/alerts", json=alert, headers=generic_auth)
+    ingest.post("/api/v1/alerts", json={**alert, "status": "resolved"}, headers=generic_auth)
+    assert sample(url, "incident_time_to_resolve_seconds_count", **labels) == before + 1
+
+
+def test_open_incident_gauge_comes_from_the_database_and_survives_a_restart(
+    platform: Platform,
+    ingest: httpx.Client,
+    generic_auth: dict[str, str],
+    incidents_api: httpx.Client,
+) -> None:
+    for service in ("g1", "g2", "g3"):
+        ingest.post(
+            "/api/v1/alerts",
+            json={"service": service, "summary": "x", "severity": "high"},
+            headers=generic_auth,
+        )
+    first = incidents_api.get("/api/v1/incidents", params={"service": "g1"}).json()["data"][0]
+    incidents_api.post(f"/api/v1/incidents/{first['id']}/acknowledge")
+    url = platform.incidents.url
+    assert sample(url, "incidents_open", status="triggered", severity="high") == 2
+    assert sample(url, "incidents_open", service="g1", status="acknowledged") == 1
+    fresh = ServiceProcess(
+        "incident_platform.incident_management",
+        {"DATABASE_URL": platform.database_url, "PLATFORM_ADMIN_TOKEN": platform.admin_token},
+    ).start()
+    try:
+        fresh.wait_until("/readyz")
+        assert sample(fresh.url, "incidents_open", status="triggered", severity="high") == 2
+        assert sample(fresh.url, "incidents_open", service="g1", status="acknowledged") == 1
+    finally:
+        fresh.stop()
