@@ -49,3 +49,52 @@ class EmbeddedPostgres:
             pid = int(pid_file.read_text().split()[0])
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast shutdown"
+
+
+LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def libpq_url(url: str) -> str:
+    """The same URL as libpq and psycopg spell it (without SQLAlchemy's driver suffix)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def answers(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=2) as connection:
+            connection.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def find_server(data_dir: Path, configured: str | None = None) -> str:
+    """``configured`` if given, else PostgreSQL on 127.0.0.1:5432 if it answers, else embedded."""
+    if configured:
+        return configured
+    if answers(LOCAL_SERVER):
+        return LOCAL_SERVER
+    return EmbeddedPostgres(data_dir / "embedded-postgres").start()
+
+
+def create_database(server: str, prefix: str) -> str:
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq_url(server), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server: str, url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    with psycopg.connect(libpq_url(server), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
