@@ -1,0 +1,90 @@
+"""A ready-made heavy schedule and a timing run, for benchmarks (not for tests).
+
+>>> from incident_platform.schedule.benchmark import run_benchmark
+>>> run_benchmark()  # doctest: +SKIP
+BenchmarkResult(oncall_at_microseconds=..., render_year_milliseconds=..., shifts_in_year=...)
+"""
+
+import time as clock
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from incident_platform.schedule.domain import (
+    CustomRotation,
+    DailyRotation,
+    Layer,
+    Override,
+    Restriction,
+    Schedule,
+    Weekday,
+    WeeklyRotation,
+)
+from incident_platform.schedule.rules import oncall_at, render_shifts
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkResult:
+    oncall_at_microseconds: float
+    render_year_milliseconds: float
+    shifts_in_year: int
+
+
+def benchmark_schedule(
+    zone: str = "Europe/Paris",
+) -> tuple[Schedule, tuple[Override, ...], datetime]:
+    """3 layers, 20 users, started years ago, with 50 overrides around ``now``."""
+    tz = ZoneInfo(zone)
+    users = tuple(f"user-{number:02d}" for number in range(20))
+    weekdays = frozenset({Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY})
+    schedule = Schedule(
+        name="benchmark",
+        timezone=zone,
+        layers=(
+            Layer(
+                "weekly",
+                users,
+                datetime(2016, 1, 4, 9, tzinfo=tz),
+                WeeklyRotation(time(9), Weekday.MONDAY),
+            ),
+            Layer(
+                "follow-the-sun",
+                users[:10],
+                datetime(2018, 6, 1, 8, tzinfo=tz),
+                CustomRotation(shift_hours=12),
+                (Restriction(weekdays | {Weekday.FRIDAY}, time(8), time(20)),),
+            ),
+            Layer(
+                "nights",
+                users[10:],
+                datetime(2020, 2, 29, 22, tzinfo=tz),
+                DailyRotation(time(22)),
+                (Restriction(weekdays, time(22), time(6)),),
+            ),
+        ),
+    )
+    now = datetime(2026, 3, 27, 12, tzinfo=tz).astimezone(UTC)
+    # In UTC, as the store hands them over (Postgres timestamptz read in a UTC session).
+    overrides = tuple(
+        Override(
+            user=users[number % 20],
+            start=now + timedelta(hours=7 * number - 150),
+            end=now + timedelta(hours=7 * number - 150 + 5 + number % 9),
+            sequence=number,
+        )
+        for number in range(50)
+    )
+    return schedule, overrides, now
+
+
+def run_benchmark(calls: int = 5000) -> BenchmarkResult:
+    schedule, overrides, now = benchmark_schedule()
+    instants = [now + timedelta(minutes=37 * number) for number in range(calls)]
+    began = clock.perf_counter()
+    for instant in instants:
+        oncall_at(schedule, overrides, instant)
+    per_call = (clock.perf_counter() - began) / calls
+    began = clock.perf_counter()
+    shifts = render_shifts(schedule, overrides, now, now + timedelta(days=365))
+    render_time = clock.perf_counter() - began
+    return BenchmarkResult(per_call * 1e6, render_time * 1e3, len(shifts))

@@ -1,0 +1,306 @@
+"""Input checks: domain validation messages and the HTTP models' 422 answers."""
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from incident_platform.schedule import (
+    CustomRotation,
+    DailyRotation,
+    FieldError,
+    Layer,
+    Override,
+    Restriction,
+    Schedule,
+    Weekday,
+    WeeklyRotation,
+    validate_override,
+    validate_overrides,
+    validate_schedule,
+)
+from incident_platform.schedule.models import OverrideModel, ScheduleModel
+from incident_platform.schedule.validation import parse_clock_time, parse_day, parse_weekday
+
+PARIS = ZoneInfo("Europe/Paris")
+START = datetime(2026, 1, 5, 9, tzinfo=PARIS)
+GOOD_LAYER = Layer("primary", ("u1", "u2"), START, DailyRotation(time(9)))
+
+
+def schedule_with(*layers: Layer, zone: str = "Europe/Paris") -> Schedule:
+    return Schedule("payments", zone, layers)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (
+            schedule_with(GOOD_LAYER, zone="Mars/Olympus"),
+            "timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (schedule_with(GOOD_LAYER, zone="localtime"), "timezone: unknown time zone"),
+        (schedule_with(GOOD_LAYER, zone="../../etc/passwd"), "timezone: unknown time zone"),
+        (schedule_with(), "layers: a schedule needs at least one layer"),
+        (
+            schedule_with(Layer("primary", (), START, DailyRotation(time(9)))),
+            "layers[0].users: a layer needs at least one user",
+        ),
+        (
+            schedule_with(
+                GOOD_LAYER, Layer("b", ("u",), datetime(2026, 1, 1), DailyRotation(time(9)))
+            ),
+            "layers[1].start: must include a UTC offset",
+        ),
+        (
+            schedule_with(GOOD_LAYER, GOOD_LAYER),
+            "layers[1].name: another layer is already named 'primary'",
+        ),
+        (
+            schedule_with(Layer("override", ("u",), START, DailyRotation(time(9)))),
+            "layers[0].name: 'override' is reserved",
+        ),
+        (
+            schedule_with(Layer("c", ("u",), START, CustomRotation(0))),
+            "layers[0].rotation.shift_hours: must be a positive number",
+        ),
+        (
+            schedule_with(Layer("c", ("u",), START, CustomRotation(float("nan")))),
+            "layers[0].rotation.shift_hours: must be a positive number",
+        ),
+        (
+            schedule_with(Layer("c", ("u",), START, CustomRotation(24 * 366))),
+            "layers[0].rotation.shift_hours: must be at most",
+        ),
+        (
+            schedule_with(
+                Layer("w", ("u",), START, WeeklyRotation(time(9, 0, 30), Weekday.MONDAY))
+            ),
+            "layers[0].rotation.handoff_time: must be a whole-minute local time",
+        ),
+        (
+            schedule_with(
+                Layer(
+                    "r",
+                    ("u",),
+                    START,
+                    DailyRotation(time(9)),
+                    (Restriction(frozenset(), time(9), time(17)),),
+                )
+            ),
+            "layers[0].restrictions[0].days: a restriction needs at least one day",
+        ),
+    ],
+)
+def test_validate_schedule_names_the_field(schedule: Schedule, message: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        validate_schedule(schedule)
+    assert str(caught.value).startswith(message)
+    assert str(caught.value).startswith(caught.value.field + ": ")
+
+
+def test_a_valid_schedule_passes() -> None:
+    validate_schedule(schedule_with(GOOD_LAYER))
+
+
+def test_override_checks_name_the_field() -> None:
+    fine = Override("u", START, START.replace(hour=10))
+    backwards = Override("u", START, START.replace(hour=8))
+    naive = Override("u", datetime(2026, 1, 1), START)
+
+    validate_overrides([fine])
+    with pytest.raises(
+        FieldError, match=r"^overrides\[1\]\.end: an override must end after it starts"
+    ):
+        validate_overrides([fine, backwards])
+    with pytest.raises(FieldError, match=r"^overrides\[0\]\.start: must include a UTC offset"):
+        validate_overrides([naive])
+
+
+def test_override_order_is_checked_in_absolute_time_across_a_fall_back() -> None:
+    new_york = ZoneInfo("America/New_York")
+    second_0130 = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york)  # EST, 06:30Z
+    first_0145 = datetime(2026, 11, 1, 1, 45, fold=0, tzinfo=new_york)  # EDT, 05:45Z
+
+    with pytest.raises(FieldError, match=r"^override\.end: an override must end after"):
+        validate_override(Override("u", second_0130, first_0145))
+
+
+@pytest.mark.parametrize("text", ["9:00", "24:00", "09:60", "0900", "09:00:00", " 09:00", ""])
+def test_bad_clock_times_are_refused(text: str) -> None:
+    with pytest.raises(FieldError, match=r'^handoff_time: expected a time of day as "HH:MM"'):
+        parse_clock_time(text, "handoff_time")
+
+
+def test_day_names() -> None:
+    assert parse_clock_time("23:59", "t") == time(23, 59)
+    assert parse_weekday("sunday", "handoff_day") is Weekday.SUNDAY
+    assert parse_day("mon", "days[0]") is Weekday.MONDAY
+    with pytest.raises(FieldError, match=r"^handoff_day: unknown weekday 'funday'"):
+        parse_weekday("funday", "handoff_day")
+    with pytest.raises(FieldError, match=r"^days\[2\]: unknown day 'monday'"):
+        parse_day("monday", "days[2]")
+
+
+# --- HTTP models --------------------------------------------------------------
+
+app = FastAPI()
+
+
+@app.post("/schedules")
+def create_schedule(body: ScheduleModel) -> ScheduleModel:
+    return ScheduleModel.from_domain(body.to_domain())
+
+
+@app.post("/overrides")
+def create_override(body: OverrideModel) -> OverrideModel:
+    return OverrideModel.from_domain(body.to_domain(sequence=1))
+
+
+client = TestClient(app)
+
+
+def valid_body() -> dict[str, Any]:
+    return {
+        "name": "payments",
+        "timezone": "Europe/Paris",
+        "layers": [
+            {
+                "name": "weekly",
+                "users": ["5f1c6a0e-2b1e-4a55-9d0a-6d9c1b7e8f00", "u2"],
+                "start": "2026-01-05T09:00:00+01:00",
+                "rotation": {"type": "weekly", "handoff_time": "09:00", "handoff_day": "monday"},
+                "restrictions": [{"days": ["mon", "tue"], "start": "22:00", "end": "06:00"}],
+            },
+            {
+                "name": "daily",
+                "users": ["u3"],
+                "start": "2026-01-05T08:00:00Z",
+                "rotation": {"type": "daily", "handoff_time": "02:30"},
+            },
+            {
+                "name": "custom",
+                "users": ["u4", "u5"],
+                "start": "2026-01-05T08:00:00Z",
+                "rotation": {"type": "custom", "shift_hours": 12},
+                "restrictions": [],
+            },
+        ],
+    }
+
+
+def test_a_valid_schedule_round_trips_through_the_models() -> None:
+    body = valid_body()
+
+    response = client.post("/schedules", json=body)
+
+    assert response.status_code == 200, response.text
+    echoed = response.json()
+    body["layers"][1]["restrictions"] = []
+    body["layers"][1]["start"] = "2026-01-05T08:00:00Z"
+    assert echoed == body
+    domain = ScheduleModel.model_validate(body).to_domain()
+    validate_schedule(domain)
+    assert domain.layers[0].restrictions[0].days == {Weekday.MONDAY, Weekday.TUESDAY}
+    assert domain.layers[0].rotation == WeeklyRotation(time(9), Weekday.MONDAY)
+    assert domain.layers[2].rotation == CustomRotation(12)
+
+
+def mutate(path: list[str | int], value: Any) -> dict[str, Any]:
+    body = valid_body()
+    target: Any = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc"),
+    [
+        (["timezone"], "Europe/Pariss", ["timezone"]),
+        (["layers"], [], ["layers"]),
+        (["layers", 0, "users"], [], ["layers", 0, "users"]),
+        (["layers", 0, "users", 1], "", ["layers", 0, "users", 1]),
+        (["layers", 0, "start"], "2026-01-05T09:00:00", ["layers", 0, "start"]),
+        (
+            ["layers", 0, "rotation", "handoff_time"],
+            "9am",
+            ["layers", 0, "rotation", "weekly", "handoff_time"],
+        ),
+        (
+            ["layers", 0, "rotation", "handoff_day"],
+            "mon",
+            ["layers", 0, "rotation", "weekly", "handoff_day"],
+        ),
+        (["layers", 0, "rotation", "type"], "hourly", ["layers", 0, "rotation"]),
+        (
+            ["layers", 0, "restrictions", 0, "days", 1],
+            "tuesday",
+            ["layers", 0, "restrictions", 0, "days", 1],
+        ),
+        (["layers", 0, "restrictions", 0, "days"], [], ["layers", 0, "restrictions", 0, "days"]),
+        (["layers", 0, "restrictions", 0, "end"], "24:00", ["layers", 0, "restrictions", 0, "end"]),
+        (["layers", 1, "name"], "override", ["layers", 1, "name"]),
+        (["layers", 1, "name"], "weekly", ["layers"]),
+        (
+            ["layers", 2, "rotation", "shift_hours"],
+            0,
+            ["layers", 2, "rotation", "custom", "shift_hours"],
+        ),
+        (
+            ["layers", 2, "rotation", "shift_hours"],
+            -3,
+            ["layers", 2, "rotation", "custom", "shift_hours"],
+        ),
+        (
+            ["layers", 2, "rotation", "handoff_time"],
+            "09:00",
+            ["layers", 2, "rotation", "custom", "handoff_time"],
+        ),
+        (
+            ["layers", 2, "rotation", "shift_hours"],
+            DELETE,
+            ["layers", 2, "rotation", "custom", "shift_hours"],
+        ),
+        (["owner"], "someone", ["owner"]),
+    ],
+)
+def test_bad_schedules_get_422_naming_the_field(
+    path: list[str | int], value: Any, loc: list[str | int]
+) -> None:
+    response = client.post("/schedules", json=mutate(path, value))
+
+    assert response.status_code == 422
+    locations = [error["loc"] for error in response.json()["detail"]]
+    assert ["body", *loc] in locations
+
+
+def test_override_model() -> None:
+    ok = client.post(
+        "/overrides",
+        json={"user": "u1", "start": "2026-01-05T09:00:00Z", "end": "2026-01-05T11:00:00+01:00"},
+    )
+    backwards = client.post(
+        "/overrides",
+        json={"user": "u1", "start": "2026-01-05T09:00:00Z", "end": "2026-01-05T08:00:00Z"},
+    )
+    naive = client.post(
+        "/overrides",
+        json={"user": "u1", "start": "2026-01-05T09:00:00", "end": "2026-01-05T10:00:00Z"},
+    )
+
+    assert ok.status_code == 200, ok.text
+    assert backwards.status_code == 422
+    assert [e["loc"] for e in backwards.json()["detail"]] == [["body", "end"]]
+    assert "must end after it starts" in backwards.json()["detail"][0]["msg"]
+    assert naive.status_code == 422
+    assert [e["loc"] for e in naive.json()["detail"]] == [["body", "start"]]
