@@ -34,7 +34,14 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
     token = f"test-admin-{secrets.token_urlsafe(16)}"
-    env = {"DATABASE_URL": database_url, "PLATFORM_ADMIN_TOKEN": token}
+    signing_key = secrets.token_urlsafe(32)
+    env = {
+        "DATABASE_URL": database_url,
+        "PLATFORM_ADMIN_TOKEN": token,
+        "ACK_SIGNING_KEY": signing_key,
+        # Tests drive the escalation engine on a controllable clock, not in the background.
+        "RUN_ENGINE": "false",
+    }
     # Two workers each, as production runs them: correlation and metrics must hold
     # across processes, not just inside one.
     ingestion = ServiceProcess(
@@ -46,13 +53,17 @@ def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
         workers=2,
         log_path=logs_dir / "incidents.log",
     ).start()
+    oncall = ServiceProcess(
+        "incident_platform.oncall", env, workers=2, log_path=logs_dir / "oncall.log"
+    ).start()
+    services = (ingestion, incidents, oncall)
     try:
-        ingestion.wait_until("/readyz")
-        incidents.wait_until("/readyz")
-        yield Platform(database_url, token, ingestion, incidents)
+        for service in services:
+            service.wait_until("/readyz")
+        yield Platform(database_url, token, ingestion, incidents, oncall, signing_key)
     finally:
-        ingestion.stop()
-        incidents.stop()
+        for service in services:
+            service.stop()
 
 
 @pytest.fixture
@@ -73,6 +84,12 @@ def incidents_api(platform: Platform) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=platform.incidents.url, timeout=30, headers=platform.admin()
     ) as client:
+        yield client
+
+
+@pytest.fixture
+def oncall_api(platform: Platform) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.oncall.url, timeout=30, headers=platform.admin()) as client:
         yield client
 
 

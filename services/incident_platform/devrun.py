@@ -19,6 +19,7 @@ from types import FrameType
 import httpx
 from tenacity import Retrying, stop_after_delay, wait_exponential_jitter
 
+from incident_platform.demo import seed_demo_oncall, start_demo_receiver
 from incident_platform.devdb import EmbeddedPostgres
 
 
@@ -32,7 +33,9 @@ class ServiceSpec:
 SERVICES = [
     ServiceSpec("alert-ingestion", "incident_platform.alert_ingestion", 8001),
     ServiceSpec("incident-management", "incident_platform.incident_management", 8002),
+    ServiceSpec("on-call", "incident_platform.oncall", 8003),
 ]
+DEMO_RECEIVER_PORT = 8099
 
 
 def _data_dir() -> Path:
@@ -40,15 +43,17 @@ def _data_dir() -> Path:
 
 
 def _admin_token(data: Path) -> str:
-    if token := os.environ.get("PLATFORM_ADMIN_TOKEN"):
-        return token
-    path = data / "admin-token"
+    return os.environ.get("PLATFORM_ADMIN_TOKEN") or _secret_file(data, "admin-token", "ipt_a_")
+
+
+def _secret_file(data: Path, name: str, prefix: str) -> str:
+    path = data / name
     if path.exists():
         return path.read_text().strip()
-    token = f"ipt_a_{secrets.token_urlsafe(32)}"
-    path.write_text(token + "\n")
+    value = f"{prefix}{secrets.token_urlsafe(32)}"
+    path.write_text(value + "\n")
     path.chmod(0o600)
-    return token
+    return value
 
 
 def _start_service(spec: ServiceSpec, env: dict[str, str], host: str) -> subprocess.Popen[bytes]:
@@ -114,7 +119,13 @@ def main() -> None:
             print(f"starting embedded PostgreSQL in {embedded.datadir}", flush=True)
             database_url = embedded.start()
         token = _admin_token(data)
-        env = dict(os.environ, DATABASE_URL=database_url, PLATFORM_ADMIN_TOKEN=token)
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            PLATFORM_ADMIN_TOKEN=token,
+            ACK_SIGNING_KEY=os.environ.get("ACK_SIGNING_KEY")
+            or _secret_file(data, "ack-signing-key", ""),
+        )
         os.environ.update(env)
 
         from incident_platform.db import migrate
@@ -129,6 +140,8 @@ def main() -> None:
         for spec in SERVICES:
             _wait_ready(spec, host)
         key = _demo_integration_key(data, host, token)
+        receiver = start_demo_receiver(host, DEMO_RECEIVER_PORT)
+        seed_demo_oncall(f"http://{host}:8003", token, f"http://{host}:{DEMO_RECEIVER_PORT}")
         _print_banner(host, token, key)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -136,6 +149,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if "receiver" in locals():
+            receiver.shutdown()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         shutdown()
 
@@ -156,6 +171,7 @@ def _print_banner(host: str, token: str, key: str) -> None:
         f"  curl -s -X POST http://{host}:8001/api/v1/alerts \\",
         f"    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
         f"    -d '{alert}'",
+        "It pages the demo schedule's on-call person; pages print here as [page] lines.",
         "See the incident:",
         f"  curl -s http://{host}:8002/api/v1/incidents -H 'Authorization: Bearer {token}'",
         "",

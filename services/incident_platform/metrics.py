@@ -116,3 +116,19 @@ def render_metrics(engine: Engine | None) -> bytes:
         extra.register(OpenIncidentsCollector(engine))
         output += generate_latest(extra)
     return output
+
+
+# Notification delivery (the on-call outbox). outcome: sent | retry | failed.
+NOTIFICATIONS_SENT = Counter(
+    "notifications_sent_total",
+    "Notification delivery attempts, by channel and outcome (sent, retry, failed).",
+    ["channel", "outcome"],
+)
+# From a tenth of a second (paged straight away) to an hour (paging is broken).
+FIRST_NOTIFICATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+FIRST_NOTIFICATION_LATENCY = Histogram(
+    "incident_first_notification_seconds",
+    "Seconds from an incident opening to its first successfully sent notification.",
+    ["service", "severity"],
+    buckets=FIRST_NOTIFICATION_BUCKETS,
+)

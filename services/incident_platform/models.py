@@ -4,8 +4,26 @@ from sqlmodel import SQLModel
 
 from incident_platform.alert.models import Alert
 from incident_platform.auth.models import ApiToken, Integration
+from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
 from incident_platform.incident.models import Incident, TimelineEvent
+from incident_platform.notification.models import Notification
+from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+from incident_platform.user.models import User
 
 metadata = SQLModel.metadata
 
-__all__ = ["Alert", "ApiToken", "Incident", "Integration", "TimelineEvent", "metadata"]
+__all__ = [
+    "Alert",
+    "ApiToken",
+    "Escalation",
+    "EscalationPolicyRow",
+    "Incident",
+    "Integration",
+    "Notification",
+    "OverrideRow",
+    "ScheduleRow",
+    "ServiceRouting",
+    "TimelineEvent",
+    "User",
+    "metadata",
+]

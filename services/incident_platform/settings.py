@@ -34,6 +34,30 @@ class Settings(BaseSettings):
         description="Where people reach the incident service; used in links.",
     )
 
+    oncall_public_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8003"),
+        description="Where people reach the on-call service; acknowledge links point here.",
+    )
+    ack_signing_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for acknowledge links; the on-call service refuses to start"
+        " its engine without one.",
+    )
+    ack_link_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 24 * 3600
+    engine_interval_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    run_engine: bool = Field(default=True, description="Run the escalation engine in-process.")
+    notification_max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
+    notification_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    notification_lease_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+    notification_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "incident-platform@localhost"
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _use_psycopg_driver(cls, value: object) -> object:

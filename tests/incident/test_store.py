@@ -6,18 +6,16 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event
 from sqlmodel import Session
-from support.database import connect
 
 from incident_platform.incident.models import IncidentStatus
 from incident_platform.incident.store import IncidentFilter, encode_cursor, list_incidents
+from support.database import connect
 
 
 @pytest.fixture(scope="module")
 def hundred_thousand_incidents(database_url: str) -> Iterator[str]:
     with connect(database_url) as connection:
-        connection.execute(
-            "TRUNCATE alerts, timeline_events, incidents RESTART IDENTITY CASCADE"
-        )
+        connection.execute("TRUNCATE alerts, timeline_events, incidents RESTART IDENTITY CASCADE")
         connection.execute(
             """
             INSERT INTO incidents (title, service, severity, status, alert_count, created_at)

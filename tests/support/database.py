@@ -11,6 +11,7 @@ import psycopg
 
 from incident_platform.devdb import create_database as create_named_database
 from incident_platform.devdb import drop_database, find_server, libpq_url
+from incident_platform.models import metadata
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,11 +27,9 @@ def create_database(server: str) -> str:
 
 
 def truncate_all(url: str) -> None:
+    tables = ", ".join(metadata.tables)
     with connect(url) as connection:
-        connection.execute(
-            "TRUNCATE alerts, timeline_events, incidents, integrations, api_tokens"
-            " RESTART IDENTITY CASCADE"
-        )
+        connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:

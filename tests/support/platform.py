@@ -13,6 +13,8 @@ class Platform:
     admin_token: str
     ingestion: ServiceProcess
     incidents: ServiceProcess
+    oncall: ServiceProcess
+    ack_signing_key: str
 
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}

@@ -151,6 +151,8 @@ def create_app(
     description: str = "",
     with_open_incident_gauge: bool = False,
     migrate_on_start: bool = False,
+    on_start: Callable[[], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> FastAPI:
     settings = get_settings()
     configure_logging()
@@ -161,8 +163,12 @@ def create_app(
         app.state.database_ready = False
         waiter = threading.Thread(target=_await_database, args=(app, migrate_on_start), daemon=True)
         waiter.start()
+        if on_start is not None:
+            on_start()
         yield
         app.state.stopping = True
+        if on_stop is not None:
+            on_stop()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

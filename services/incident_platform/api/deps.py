@@ -50,24 +50,30 @@ def _is_admin_token(credential: str, settings: Settings) -> bool:
     return secrets_match(hash_secret(credential), hash_secret(admin.get_secret_value()))
 
 
+def authenticate(credential: str, settings: Settings, engine: Engine) -> Principal | None:
+    """The principal a bearer token stands for: the bootstrap admin or a stored token."""
+    if _is_admin_token(credential, settings):
+        return Principal("admin", Role.ADMIN)
+    return find_token(engine, credential, ttl=settings.credential_cache_seconds)
+
+
+def check_role(principal: Principal | None, required: Role) -> Principal:
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid credential", headers=_UNAUTHENTICATED
+        )
+    if not principal.role.allows(required):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"role {principal.role.value} may not do this; {required.value} required",
+        )
+    return principal
+
+
 def require_role(required: Role) -> Callable[..., Principal]:
     def dependency(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
-        credential = bearer_credential(request)
-        if _is_admin_token(credential, settings):
-            principal = Principal("admin", Role.ADMIN)
-        else:
-            found = find_token(engine, credential, ttl=settings.credential_cache_seconds)
-            if found is None:
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED, "invalid credential", headers=_UNAUTHENTICATED
-                )
-            principal = found
-        if not principal.role.allows(required):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role {principal.role.value} may not do this; {required.value} required",
-            )
-        return principal
+        principal = authenticate(bearer_credential(request), settings, engine)
+        return check_role(principal, required)
 
     return dependency
 

@@ -1,8 +1,8 @@
 """Initial schema: integrations, API tokens, incidents, alerts, timeline.
 
-Revision ID: 20261126_1630
+Revision ID: 20261126_1600
 Revises:
-Create Date: 2026-11-26 16:30:00
+Create Date: 2026-11-26 16:00:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "20261126_1630"
+revision: str = "20261126_1600"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

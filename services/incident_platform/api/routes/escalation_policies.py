@@ -1,0 +1,125 @@
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
+from incident_platform.api.errors import conflict, field_error, not_found
+from incident_platform.clock import utc_now
+from incident_platform.escalation.models import EscalationPolicyModel
+from incident_platform.escalation.store import unknown_targets
+from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
+
+router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation policies"])
+
+
+class EscalationPolicyPublic(EscalationPolicyModel):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class EscalationPoliciesPublic(BaseModel):
+    data: list[EscalationPolicyPublic]
+    count: int
+
+
+def to_public(row: EscalationPolicyRow) -> EscalationPolicyPublic:
+    return EscalationPolicyPublic.model_validate(
+        {
+            "id": row.id,
+            "name": row.name,
+            "steps": row.steps,
+            "repeat": row.repeat,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def _load(session: SessionDep, policy_id: uuid.UUID) -> EscalationPolicyRow:
+    row = session.get(EscalationPolicyRow, policy_id)
+    if row is None:
+        raise not_found(f"escalation policy {policy_id} not found")
+    return row
+
+
+def _check_targets(session: SessionDep, body: EscalationPolicyModel) -> None:
+    problems = unknown_targets(session, body)
+    if problems:
+        path, message = problems[0]
+        location = tuple(int(p) if p.isdigit() else p for p in path.split("."))
+        raise field_error(location, message)
+
+
+def _save(session: SessionDep, row: EscalationPolicyRow) -> None:
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise field_error(("name",), f"a policy named {row.name!r} already exists") from error
+    session.refresh(row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EscalationPolicyPublic)
+def create_policy(
+    body: EscalationPolicyModel, session: SessionDep, _: AdminDep
+) -> EscalationPolicyPublic:
+    _check_targets(session, body)
+    document = body.model_dump(mode="json")
+    row = EscalationPolicyRow(name=body.name, steps=document["steps"], repeat=body.repeat)
+    session.add(row)
+    _save(session, row)
+    return to_public(row)
+
+
+@router.get("", response_model=EscalationPoliciesPublic)
+def list_policies(session: SessionDep, _: ViewerDep) -> EscalationPoliciesPublic:
+    rows = session.execute(
+        select(EscalationPolicyRow).order_by(col(EscalationPolicyRow.name))
+    ).scalars()
+    data = [to_public(row) for row in rows]
+    return EscalationPoliciesPublic(data=data, count=len(data))
+
+
+@router.get("/{policy_id}", response_model=EscalationPolicyPublic)
+def get_policy(policy_id: uuid.UUID, session: SessionDep, _: ViewerDep) -> EscalationPolicyPublic:
+    return to_public(_load(session, policy_id))
+
+
+@router.put("/{policy_id}", response_model=EscalationPolicyPublic)
+def update_policy(
+    policy_id: uuid.UUID, body: EscalationPolicyModel, session: SessionDep, _: AdminDep
+) -> EscalationPolicyPublic:
+    row = _load(session, policy_id)
+    _check_targets(session, body)
+    row.name, row.repeat = body.name, body.repeat
+    row.steps = body.model_dump(mode="json")["steps"]
+    row.updated_at = utc_now()
+    _save(session, row)
+    return to_public(row)
+
+
+@router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_policy(policy_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
+    row = _load(session, policy_id)
+    services = (
+        session.execute(
+            select(col(ServiceRouting.service)).where(
+                col(ServiceRouting.escalation_policy_id) == policy_id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if services:
+        raise conflict(
+            f"escalation policy {row.name!r} routes service {', '.join(sorted(services))}",
+            services=sorted(services),
+        )
+    session.delete(row)
+    session.commit()

@@ -1,0 +1,327 @@
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from incident_platform.api.deps import (
+    AdminDep,
+    EngineDep,
+    ResponderDep,
+    SessionDep,
+    SettingsDep,
+    ViewerDep,
+    authenticate,
+    bearer_credential,
+    check_role,
+)
+from incident_platform.api.errors import conflict, field_error, not_found
+from incident_platform.auth.models import Role
+from incident_platform.auth.store import Principal
+from incident_platform.clock import utc_now
+from incident_platform.schedule.ical import schedule_to_ics
+from incident_platform.schedule.models import OverrideModel, ScheduleModel
+from incident_platform.schedule.rules import oncall_at, render_shifts
+from incident_platform.schedule.store import (
+    ScheduleNotFound,
+    get_schedule,
+    missing_users,
+    overrides_between,
+    policies_using_schedule,
+    to_domain,
+    unknown_layer_users,
+    user_names,
+)
+from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+
+router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
+
+# Rendering is cheap, but an unbounded range is a denial of service waiting to happen.
+MAX_RANGE = timedelta(days=366)
+ICS_PAST = timedelta(days=30)
+ICS_FUTURE = timedelta(days=180)
+
+
+class SchedulePublic(ScheduleModel):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class SchedulesPublic(BaseModel):
+    data: list[SchedulePublic]
+    count: int
+
+
+class UserRef(BaseModel):
+    id: str
+    name: str
+
+
+class OnCallPublic(BaseModel):
+    user: UserRef | None
+    layer: str | None = None
+    shift_start: datetime | None = None
+    shift_end: datetime | None = None
+
+
+class ShiftPublic(BaseModel):
+    user: UserRef
+    layer: str
+    start: datetime
+    end: datetime
+
+
+class ShiftsPublic(BaseModel):
+    data: list[ShiftPublic]
+    count: int
+
+
+class OverridePublic(BaseModel):
+    id: int
+    user: str
+    start: datetime
+    end: datetime
+    created_at: datetime
+
+
+class OverridesPublic(BaseModel):
+    data: list[OverridePublic]
+    count: int
+
+
+def to_public(row: ScheduleRow) -> SchedulePublic:
+    return SchedulePublic.model_validate(
+        {
+            "id": row.id,
+            "name": row.name,
+            "timezone": row.timezone,
+            "layers": row.layers,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def _load(session: SessionDep, schedule_id: uuid.UUID) -> ScheduleRow:
+    try:
+        return get_schedule(session, schedule_id)
+    except ScheduleNotFound as error:
+        raise not_found(str(error)) from error
+
+
+def _check_users(session: SessionDep, body: ScheduleModel) -> None:
+    unknown = unknown_layer_users(session, body)
+    if unknown:
+        path, user_id = unknown[0]
+        raise field_error(tuple(_path(path)), f"unknown user {user_id}")
+
+
+def _path(dotted: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
+
+
+def _save(session: SessionDep, row: ScheduleRow) -> None:
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise field_error(("name",), f"a schedule named {row.name!r} already exists") from error
+    session.refresh(row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SchedulePublic)
+def create_schedule(body: ScheduleModel, session: SessionDep, _: AdminDep) -> SchedulePublic:
+    _check_users(session, body)
+    document = body.model_dump(mode="json")
+    row = ScheduleRow(name=body.name, timezone=body.timezone, layers=document["layers"])
+    session.add(row)
+    _save(session, row)
+    return to_public(row)
+
+
+@router.get("", response_model=SchedulesPublic)
+def list_schedules(session: SessionDep, _: ViewerDep) -> SchedulesPublic:
+    rows = session.execute(select(ScheduleRow).order_by(col(ScheduleRow.name))).scalars()
+    data = [to_public(row) for row in rows]
+    return SchedulesPublic(data=data, count=len(data))
+
+
+def _calendar_reader(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
+    """Calendar apps cannot send headers: a viewer token may come as ``?token=``."""
+    token = request.query_params.get("token")
+    credential = token if token is not None else bearer_credential(request)
+    return check_role(authenticate(credential, settings, engine), Role.VIEWER)
+
+
+@router.get(
+    "/{schedule_id}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+    summary="The schedule as an iCalendar feed (30 days back, 180 days ahead)",
+)
+def schedule_calendar(
+    schedule_id: uuid.UUID,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(_calendar_reader)],
+) -> Response:
+    row = _load(session, schedule_id)
+    now = utc_now()
+    start, end = now - ICS_PAST, now + ICS_FUTURE
+    shifts = render_shifts(
+        to_domain(row), overrides_between(session, row.id, start, end), start, end
+    )
+    names = user_names(session, [shift.user for shift in shifts])
+    return Response(
+        schedule_to_ics(row.name, shifts, names, generated_at=now),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{row.name}.ics"'},
+    )
+
+
+@router.get("/{schedule_id}", response_model=SchedulePublic)
+def get_schedule_detail(
+    schedule_id: uuid.UUID, session: SessionDep, _: ViewerDep
+) -> SchedulePublic:
+    return to_public(_load(session, schedule_id))
+
+
+@router.put("/{schedule_id}", response_model=SchedulePublic)
+def update_schedule(
+    schedule_id: uuid.UUID, body: ScheduleModel, session: SessionDep, _: AdminDep
+) -> SchedulePublic:
+    row = _load(session, schedule_id)
+    _check_users(session, body)
+    row.name, row.timezone = body.name, body.timezone
+    row.layers = body.model_dump(mode="json")["layers"]
+    row.updated_at = utc_now()
+    _save(session, row)
+    return to_public(row)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_schedule(schedule_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
+    row = _load(session, schedule_id)
+    policies = policies_using_schedule(session, schedule_id)
+    if policies:
+        raise conflict(
+            f"schedule {row.name!r} is used by escalation policy {', '.join(policies)}",
+            escalation_policies=policies,
+        )
+    session.delete(row)
+    session.commit()
+
+
+@router.get("/{schedule_id}/oncall", response_model=OnCallPublic)
+def who_is_on_call(
+    schedule_id: uuid.UUID,
+    session: SessionDep,
+    _: ViewerDep,
+    at: Annotated[
+        AwareDatetime | None, Query(description="ISO 8601 with offset; default now")
+    ] = None,
+) -> OnCallPublic:
+    row = _load(session, schedule_id)
+    instant = at or utc_now()
+    window = timedelta(days=400)
+    overrides = overrides_between(session, row.id, instant - window, instant + window)
+    found = oncall_at(to_domain(row), overrides, instant)
+    if found is None:
+        return OnCallPublic(user=None)
+    names = user_names(session, [found.user])
+    return OnCallPublic(
+        user=UserRef(id=found.user, name=names.get(found.user, found.user)),
+        layer=found.layer,
+        shift_start=found.shift_start,
+        shift_end=found.shift_end,
+    )
+
+
+@router.get("/{schedule_id}/shifts", response_model=ShiftsPublic)
+def shifts(
+    schedule_id: uuid.UUID,
+    session: SessionDep,
+    _: ViewerDep,
+    from_: Annotated[AwareDatetime, Query(alias="from")],
+    to: AwareDatetime,
+) -> ShiftsPublic:
+    if to <= from_:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "to"], "msg": "must be after from", "type": "value_error"}],
+        )
+    if to - from_ > MAX_RANGE:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "to"], "msg": "range longer than 366 days", "type": "value_error"}],
+        )
+    row = _load(session, schedule_id)
+    rendered = render_shifts(
+        to_domain(row), overrides_between(session, row.id, from_, to), from_, to
+    )
+    names = user_names(session, [shift.user for shift in rendered])
+    data = [
+        ShiftPublic(
+            user=UserRef(id=shift.user, name=names.get(shift.user, shift.user)),
+            layer=shift.layer,
+            start=shift.start,
+            end=shift.end,
+        )
+        for shift in rendered
+    ]
+    return ShiftsPublic(data=data, count=len(data))
+
+
+def _override_public(row: OverrideRow) -> OverridePublic:
+    return OverridePublic(
+        id=row.id or 0,
+        user=str(row.user_id),
+        start=row.start_at,
+        end=row.end_at,
+        created_at=row.created_at,
+    )
+
+
+@router.post(
+    "/{schedule_id}/overrides", status_code=status.HTTP_201_CREATED, response_model=OverridePublic
+)
+def create_override(
+    schedule_id: uuid.UUID, body: OverrideModel, session: SessionDep, _: ResponderDep
+) -> OverridePublic:
+    _load(session, schedule_id)
+    if missing_users(session, [body.user]):
+        raise field_error(("user",), f"unknown user {body.user}")
+    row = OverrideRow(
+        schedule_id=schedule_id, user_id=uuid.UUID(body.user), start_at=body.start, end_at=body.end
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _override_public(row)
+
+
+@router.get("/{schedule_id}/overrides", response_model=OverridesPublic)
+def list_overrides(schedule_id: uuid.UUID, session: SessionDep, _: ViewerDep) -> OverridesPublic:
+    _load(session, schedule_id)
+    rows = session.execute(
+        select(OverrideRow)
+        .where(col(OverrideRow.schedule_id) == schedule_id)
+        .order_by(col(OverrideRow.start_at))
+    ).scalars()
+    data = [_override_public(row) for row in rows]
+    return OverridesPublic(data=data, count=len(data))
+
+
+@router.delete("/{schedule_id}/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_override(
+    schedule_id: uuid.UUID, override_id: int, session: SessionDep, _: ResponderDep
+) -> None:
+    row = session.get(OverrideRow, override_id)
+    if row is None or row.schedule_id != schedule_id:
+        raise not_found(f"override {override_id} not found in schedule {schedule_id}")
+    session.delete(row)
+    session.commit()

@@ -1,0 +1,1 @@
+"""Notifications: an outbox in PostgreSQL, delivered by webhook, Slack webhook or e-mail."""

@@ -1,0 +1,35 @@
+"""The on-call service (:8003): users, schedules, escalation policies, routing, paging."""
+
+from fastapi import FastAPI
+
+from incident_platform.api.app import create_app
+from incident_platform.api.routes import ack, escalation_policies, schedules, services, users
+from incident_platform.escalation.runner import EngineRunner
+from incident_platform.serve import serve
+from incident_platform.settings import get_settings
+
+
+def build_app() -> FastAPI:
+    runner = EngineRunner() if get_settings().run_engine else None
+    return create_app(
+        title="On-call",
+        description="Who gets paged, when and how: schedules with layers, rotations and"
+        " overrides, escalation policies, notifications and signed acknowledge links.",
+        routers=[
+            users.router,
+            schedules.router,
+            escalation_policies.router,
+            services.router,
+            ack.router,
+        ],
+        on_start=runner.start if runner else None,
+        on_stop=runner.stop if runner else None,
+    )
+
+
+def main() -> None:
+    serve("incident_platform.oncall:build_app", default_port=8003)
+
+
+if __name__ == "__main__":
+    main()

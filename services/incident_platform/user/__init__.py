@@ -1,0 +1,1 @@
+"""People who get paged, and how to reach them."""
