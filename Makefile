@@ -38,10 +38,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Installs wrk with apt-get if it is missing (bench/wrk.py); BENCH_ARGS="--help" lists options.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 operator: $(STAMP)
+	@test -n "$$PLATFORM_INTEGRATION_KEY" -a -n "$$PLATFORM_API_TOKEN" || { echo "set PLATFORM_INTEGRATION_KEY (a generic integration key) and PLATFORM_API_TOKEN (a responder token); other settings: operator/incident_operator/settings.py" >&2; exit 2; }
 	$(BIN)/kopf run --standalone --all-namespaces --liveness=http://127.0.0.1:8090/healthz \
 		-m incident_operator.main
 
