@@ -24,7 +24,6 @@ from incident_platform.db import (
     DatabaseUnavailable,
     get_engine,
     is_outage,
-    migrate,
     schema_status,
 )
 from incident_platform.metrics import REQUEST_DURATION, render_metrics
@@ -101,25 +100,27 @@ def _service_unavailable(reason: str) -> JSONResponse:
     )
 
 
-def _await_database(app: FastAPI, migrate_on_start: bool) -> None:
-    """Retries with exponential backoff and jitter until the database is usable."""
+class _NotReady(Exception):
+    pass
 
-    class NotReady(Exception):
-        pass
+
+def _await_database(app: FastAPI) -> None:
+    """Retries with exponential backoff and jitter until the database is usable.
+
+    Requests are served all along (answering 503 while the database is missing);
+    this loop is what reports progress and flips readiness without a restart.
+    Migrations are not run here: a deployment runs them once (a Helm hook Job,
+    the compose ``migrate`` service, ``make run``), not every replica at start.
+    """
 
     def attempt() -> None:
-        if migrate_on_start:
-            try:
-                migrate()
-            except Exception as error:
-                raise NotReady(f"migration failed: {type(error).__name__}") from error
         reason = schema_status(get_engine())
         if reason is not None:
-            raise NotReady(reason)
+            raise _NotReady(reason)
 
     for try_ in Retrying(
         wait=wait_exponential_jitter(initial=0.2, max=5, jitter=0.5),
-        retry=retry_if_exception_type(NotReady),
+        retry=retry_if_exception_type(_NotReady),
         before_sleep=lambda state: logger.warning(
             "database not ready yet (%s); retrying", state.outcome and state.outcome.exception()
         ),
@@ -129,7 +130,6 @@ def _await_database(app: FastAPI, migrate_on_start: bool) -> None:
                 return
             attempt()
     logger.info("database ready")
-    app.state.database_ready = True
 
 
 def configure_logging() -> None:
@@ -150,7 +150,6 @@ def create_app(
     routers: Iterable[APIRouter],
     description: str = "",
     with_open_incident_gauge: bool = False,
-    migrate_on_start: bool = False,
     on_start: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
 ) -> FastAPI:
@@ -160,8 +159,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.stopping = False
-        app.state.database_ready = False
-        waiter = threading.Thread(target=_await_database, args=(app, migrate_on_start), daemon=True)
+        waiter = threading.Thread(target=_await_database, args=(app,), daemon=True)
         waiter.start()
         if on_start is not None:
             on_start()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -133,10 +133,10 @@ def _record(
 
 
 def _touch(session: Session, incident: Incident) -> None:
-    incident.updated_at = session.execute(select(func.now())).scalar_one()
-    incident.change_seq = session.execute(
-        text("SELECT nextval('incident_change_seq')")
-    ).scalar_one()
+    """Marks a change: a new time and the next position in the change feed."""
+    now, sequence = session.execute(text("SELECT now(), nextval('incident_change_seq')")).one()
+    incident.updated_at = now
+    incident.change_seq = sequence
 
 
 def transition(session: Session, incident_id: int, action: Transition, *, actor: str) -> Incident:
