@@ -58,6 +58,13 @@ def test_alert_to_page_to_acknowledge(
             assert body["incident"]["severity"] == "critical"
             acked = httpx.get(body["ack_url"])
             assert acked.status_code == 200
+            metrics = httpx.get(paging_service.url + "/metrics").text
+            assert 'escalation_steps_total{step="1"} 1.0' in metrics
+            assert 'notifications_sent_total{channel="webhook",outcome="sent"} 1.0' in metrics
+            assert (
+                'incident_first_notification_seconds_count{service="checkout",severity="critical"}'
+                " 1.0" in metrics
+            )
         finally:
             paging_service.stop()
     incident = incidents_api.get(f"/api/v1/incidents/{incident_id}").json()
