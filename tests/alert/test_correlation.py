@@ -4,101 +4,157 @@ from hypothesis import strategies as st
 from incident_platform.alert.correlation import (
     AlertSignal,
     CorrelationState,
+    FiringAlert,
+    NewIncident,
+    OpenIncident,
     correlate,
-    plan_batch,
+    plan_round,
+    split_rounds,
 )
 from incident_platform.alert.models import AlertStatus, IngestAction
+from incident_platform.severity import Severity
+
+A = IngestAction
 
 
-def signal(fingerprint: str, service: str = "api", *, resolved: bool = False) -> AlertSignal:
+def signal(
+    fingerprint: str,
+    service: str = "api",
+    *,
+    resolved: bool = False,
+    severity: Severity = Severity.WARNING,
+) -> AlertSignal:
     status = AlertStatus.RESOLVED if resolved else AlertStatus.FIRING
-    return AlertSignal(fingerprint=fingerprint, service=service, summary="s", status=status)
+    return AlertSignal(
+        fingerprint=fingerprint,
+        service=service,
+        summary=f"s-{fingerprint}",
+        status=status,
+        severity=severity,
+    )
 
 
 def test_new_fingerprint_for_a_quiet_service_opens_an_incident() -> None:
     action = correlate(signal("a"), fingerprint_firing=False, service_has_open_incident=False)
-    assert action is IngestAction.CREATED
+    assert action is A.CREATED
 
 
 def test_new_fingerprint_joins_the_open_incident_of_its_service() -> None:
     action = correlate(signal("a"), fingerprint_firing=False, service_has_open_incident=True)
-    assert action is IngestAction.ATTACHED
+    assert action is A.ATTACHED
 
 
 def test_firing_fingerprint_is_a_duplicate_even_when_the_service_is_open() -> None:
     action = correlate(signal("a"), fingerprint_firing=True, service_has_open_incident=True)
-    assert action is IngestAction.DEDUPLICATED
+    assert action is A.DEDUPLICATED
 
 
 def test_resolve_closes_a_firing_alert_and_ignores_an_unknown_one() -> None:
     resolved = signal("a", resolved=True)
     assert (
-        correlate(resolved, fingerprint_firing=True, service_has_open_incident=True)
-        is IngestAction.RESOLVED
+        correlate(resolved, fingerprint_firing=True, service_has_open_incident=True) is A.RESOLVED
     )
-    assert (
-        correlate(resolved, fingerprint_firing=False, service_has_open_incident=True)
-        is IngestAction.IGNORED
+    assert correlate(resolved, fingerprint_firing=False, service_has_open_incident=True) is (
+        A.IGNORED
     )
 
 
-def test_batch_sees_its_own_earlier_effects() -> None:
-    actions = plan_batch(
+def test_rounds_keep_each_fingerprints_events_in_order() -> None:
+    signals = [signal("a"), signal("b"), signal("a", resolved=True), signal("a"), signal("c")]
+    assert split_rounds(signals) == [[0, 1, 4], [2], [3]]
+
+
+def test_a_round_opens_one_incident_per_quiet_service_with_its_worst_severity() -> None:
+    plan = plan_round(
         [
-            signal("a"),
-            signal("b"),
-            signal("a"),
-            signal("a", resolved=True),
-            signal("a", resolved=True),
-            signal("a"),
+            signal("a", severity=Severity.WARNING),
+            signal("b", severity=Severity.CRITICAL),
             signal("c", "web"),
         ],
         CorrelationState(),
     )
-    assert actions == [
-        IngestAction.CREATED,
-        IngestAction.ATTACHED,
-        IngestAction.DEDUPLICATED,
-        IngestAction.RESOLVED,
-        IngestAction.IGNORED,
-        IngestAction.ATTACHED,
-        IngestAction.CREATED,
-    ]
+    assert plan.actions == [A.CREATED, A.ATTACHED, A.CREATED]
+    assert plan.new_incidents == {
+        "api": NewIncident("s-a", Severity.CRITICAL, 2),
+        "web": NewIncident("s-c", Severity.WARNING, 1),
+    }
+    assert plan.openers == frozenset({"a", "c"})
+    assert plan.grown_incidents == {}
 
 
-def test_batch_starts_from_the_database_state() -> None:
+def test_a_round_grows_open_incidents_and_deduplicates_from_the_database_state() -> None:
     state = CorrelationState(
-        firing_fingerprints=frozenset({"a"}), services_with_open_incident=frozenset({"api"})
+        firing={"a": FiringAlert(1, 10)},
+        open_incidents={"api": OpenIncident(10, Severity.WARNING)},
     )
-    assert plan_batch([signal("a"), signal("b")], state) == [
-        IngestAction.DEDUPLICATED,
-        IngestAction.ATTACHED,
-    ]
+    plan = plan_round(
+        [signal("a"), signal("b", severity=Severity.HIGH), signal("c"), signal("x", resolved=True)],
+        state,
+    )
+    assert plan.actions == [A.DEDUPLICATED, A.ATTACHED, A.ATTACHED, A.IGNORED]
+    assert plan.grown_incidents == {10: (2, Severity.HIGH)}
+    assert plan.new_incidents == {}
+
+
+def test_firing_alerts_are_decided_before_resolutions_in_a_round() -> None:
+    # The last alert of the open incident resolves while a new one arrives: the new
+    # one joins that incident (which then does not auto-resolve) rather than opening
+    # a second incident a moment later.
+    state = CorrelationState(
+        firing={"old": FiringAlert(1, 10)},
+        open_incidents={"api": OpenIncident(10, Severity.WARNING)},
+    )
+    plan = plan_round([signal("old", resolved=True), signal("new")], state)
+    assert plan.actions == [A.RESOLVED, A.ATTACHED]
+    assert plan.grown_incidents == {10: (1, Severity.WARNING)}
 
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abcd"), st.sampled_from(["api", "web"]), st.booleans()),
+        st.tuples(
+            st.sampled_from("abcdefgh"),
+            st.sampled_from(["api", "web"]),
+            st.booleans(),
+            st.sampled_from(list(Severity)),
+        ),
         max_size=40,
-    )
+        unique_by=lambda event: event[0],
+    ),
+    st.sets(st.sampled_from("abcdefgh")),
+    st.sets(st.sampled_from(["api", "web"])),
 )
-def test_a_service_never_gets_a_second_incident_within_a_batch(
-    events: list[tuple[str, str, bool]],
+def test_a_round_never_opens_a_second_incident_for_a_service(
+    events: list[tuple[str, str, bool, Severity]],
+    firing: set[str],
+    open_services: set[str],
 ) -> None:
-    signals = [signal(fp, service, resolved=resolved) for fp, service, resolved in events]
-    actions = plan_batch(signals, CorrelationState())
-    created = [
-        s.service for s, a in zip(signals, actions, strict=True) if a is IngestAction.CREATED
-    ]
-    assert len(created) == len(set(created))
-    # Every resolve closes something that fires, and nothing fires twice.
-    firing: set[str] = set()
-    for sig, action in zip(signals, actions, strict=True):
-        if action in (IngestAction.CREATED, IngestAction.ATTACHED):
-            assert sig.fingerprint not in firing
-            firing.add(sig.fingerprint)
-        elif action is IngestAction.RESOLVED:
-            assert sig.fingerprint in firing
-            firing.remove(sig.fingerprint)
-        elif action is IngestAction.DEDUPLICATED:
-            assert sig.fingerprint in firing
+    state = CorrelationState(
+        firing={fp: FiringAlert(1, 1) for fp in firing},
+        open_incidents={s: OpenIncident(n, Severity.INFO) for n, s in enumerate(open_services)},
+    )
+    signals = [signal(fp, svc, resolved=res, severity=sev) for fp, svc, res, sev in events]
+    plan = plan_round(signals, state)
+    assert set(plan.new_incidents).isdisjoint(open_services)
+    for sig, action in zip(signals, plan.actions, strict=True):
+        known = sig.fingerprint in firing
+        if sig.status is AlertStatus.RESOLVED:
+            assert action is (A.RESOLVED if known else A.IGNORED)
+        elif known:
+            assert action is A.DEDUPLICATED
+        else:
+            assert action in (A.CREATED, A.ATTACHED)
+            assert (action is A.CREATED) == (sig.fingerprint in plan.openers)
+    # Every new alert is counted once, in a new or a grown incident.
+    new_alerts = sum(a in (A.CREATED, A.ATTACHED) for a in plan.actions)
+    counted = sum(i.alert_count for i in plan.new_incidents.values()) + sum(
+        n for n, _ in plan.grown_incidents.values()
+    )
+    assert new_alerts == counted
+    # An incident's severity is the worst of the alerts it takes.
+    for service, incident in plan.new_incidents.items():
+        joined = [
+            sig.severity
+            for sig, a in zip(signals, plan.actions, strict=True)
+            if sig.service == service and a in (A.CREATED, A.ATTACHED)
+        ]
+        assert incident.severity == max(joined, key=lambda s: s.rank)

@@ -8,6 +8,9 @@ The rule, as users state it:
 * a resolved alert closes the firing alert with its fingerprint, or is ignored when there is none;
 * when the last firing alert of an incident resolves, the incident resolves too (AUTO_RESOLVE).
 
+A batch (an Alertmanager notification, say) is decided as rounds of distinct
+fingerprints; within a round firing alerts come before resolutions.
+
 The database is the arbiter under concurrency: every decision is carried out by a
 statement that re-checks the state it was planned on (see ``alert.ingest``), so a
 plan made on a stale read fails and is made again rather than breaking the rule.
@@ -20,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from incident_platform.alert.models import AlertStatus, IngestAction
-from incident_platform.severity import Severity
+from incident_platform.severity import Severity, highest
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +45,23 @@ class AlertSignal:
 
 
 @dataclass(frozen=True, slots=True)
-class CorrelationState:
-    """What the database held for a batch's fingerprints and services when it was read."""
+class FiringAlert:
+    alert_id: int
+    incident_id: int
 
-    firing_fingerprints: frozenset[str] = frozenset()
-    services_with_open_incident: frozenset[str] = frozenset()
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    incident_id: int
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationState:
+    """What the database held for a round's fingerprints and services when it was read."""
+
+    firing: Mapping[str, FiringAlert] = field(default_factory=dict)
+    open_incidents: Mapping[str, OpenIncident] = field(default_factory=dict)
 
 
 def correlate(
@@ -62,27 +77,80 @@ def correlate(
     return IngestAction.CREATED
 
 
-def plan_batch(signals: Sequence[AlertSignal], state: CorrelationState) -> list[IngestAction]:
-    """Decide each alert of a batch in order, as if they had arrived one after another.
+def split_rounds(signals: Sequence[AlertSignal]) -> list[list[int]]:
+    """Positions of a batch grouped into rounds in which no fingerprint appears twice.
 
-    Later alerts see the effects of earlier ones: a created incident takes the next
-    alert of its service, a created alert makes its repeat a duplicate. Whether a
-    resolve also closes its incident depends on alerts outside the batch, so the
-    planner does not guess it; the writer re-checks and plans again if it mattered.
+    Round k holds the k-th occurrence of each fingerprint, so one fingerprint's
+    events keep their order. A typical webhook batch is a single round.
     """
-    firing = set(state.firing_fingerprints)
-    open_services = set(state.services_with_open_incident)
-    actions: list[IngestAction] = []
-    for signal in signals:
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for position, signal in enumerate(signals):
+        occurrence = seen.get(signal.fingerprint, 0)
+        seen[signal.fingerprint] = occurrence + 1
+        if occurrence == len(rounds):
+            rounds.append([])
+        rounds[occurrence].append(position)
+    return rounds
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    title: str
+    severity: Severity
+    alert_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPlan:
+    """What a round does: one action per alert, and the incidents it opens or grows."""
+
+    actions: list[IngestAction]
+    new_incidents: dict[str, NewIncident]  # by service
+    # Existing open incidents gaining alerts: how many, and the worst new severity.
+    grown_incidents: dict[int, tuple[int, Severity]]
+    openers: frozenset[str]  # fingerprints of the alerts that open a new incident
+
+
+def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> RoundPlan:
+    """Decide a round of alerts with distinct fingerprints.
+
+    Firing alerts are decided before resolutions: an alert arriving in the same
+    batch as the resolution of its service's last alert joins that incident
+    instead of opening a second one a moment later. Whether a resolution closes
+    its incident depends on alerts outside the round, so the planner does not
+    guess it; the writer re-checks it in the database.
+    """
+    actions: dict[int, IngestAction] = {}
+    new_incidents: dict[str, NewIncident] = {}
+    grown: dict[int, tuple[int, Severity]] = {}
+    openers: set[str] = set()
+    firing_first = sorted(
+        range(len(signals)), key=lambda i: signals[i].status is AlertStatus.RESOLVED
+    )
+    for position in firing_first:
+        signal = signals[position]
+        existing = state.open_incidents.get(signal.service)
         action = correlate(
             signal,
-            fingerprint_firing=signal.fingerprint in firing,
-            service_has_open_incident=signal.service in open_services,
+            fingerprint_firing=signal.fingerprint in state.firing,
+            service_has_open_incident=existing is not None or signal.service in new_incidents,
         )
-        if action in (IngestAction.CREATED, IngestAction.ATTACHED):
-            firing.add(signal.fingerprint)
-            open_services.add(signal.service)
-        elif action is IngestAction.RESOLVED:
-            firing.discard(signal.fingerprint)
-        actions.append(action)
-    return actions
+        actions[position] = action
+        if action is IngestAction.CREATED:
+            new_incidents[signal.service] = NewIncident(signal.summary, signal.severity, 1)
+            openers.add(signal.fingerprint)
+        elif action is IngestAction.ATTACHED and existing is None:
+            opened = new_incidents[signal.service]
+            new_incidents[signal.service] = NewIncident(
+                opened.title, highest(opened.severity, signal.severity), opened.alert_count + 1
+            )
+        elif action is IngestAction.ATTACHED and existing is not None:
+            count, worst = grown.get(existing.incident_id, (0, signal.severity))
+            grown[existing.incident_id] = (count + 1, highest(worst, signal.severity))
+    return RoundPlan(
+        actions=[actions[position] for position in range(len(signals))],
+        new_incidents=new_incidents,
+        grown_incidents=grown,
+        openers=frozenset(openers),
+    )

@@ -1,12 +1,16 @@
 """Carries out correlation decisions in PostgreSQL, a whole batch per transaction.
 
-A batch costs three round trips whatever its size: read the state (pipelined
-with BEGIN), send every write as one pipeline, commit. Each write re-checks the
-state its decision was planned on (``ON CONFLICT DO NOTHING`` on the partial
-unique indexes, ``WHERE status = ...`` guards, row locks on the incident); if any
-check fails because another writer got there first, the transaction is rolled
-back and the batch is planned again from a fresh read. Nothing is written twice
-and the one-open-incident-per-service rule holds across processes and replicas.
+A round of alerts costs the same few statements whatever its size (read the
+state, then set-based writes over arrays, sent as one pipeline), so a webhook of
+100 alerts is one transaction of a handful of statements, not 100 of them.
+
+Each write re-checks the state its decision was planned on: ``ON CONFLICT DO
+NOTHING`` on the partial unique indexes, ``WHERE status = ...`` guards, row
+locks on the incidents it grows or may close. If any check finds that another
+writer got there first, the transaction is rolled back and the batch planned
+again from a fresh read, so the one-open-incident-per-service rule holds across
+processes and replicas. Incident rows are locked by the last statements before
+commit, so concurrent writers to one hot incident wait for as little as possible.
 """
 
 import logging
@@ -21,16 +25,27 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
-from incident_platform.alert.correlation import AlertSignal, CorrelationState, plan_batch
+from incident_platform.alert.correlation import (
+    AlertSignal,
+    CorrelationState,
+    FiringAlert,
+    OpenIncident,
+    RoundPlan,
+    plan_round,
+    split_rounds,
+)
 from incident_platform.alert.models import IngestAction
 from incident_platform.db import DatabaseUnavailable
 from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
+from incident_platform.severity import Severity
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 OPEN = "('triggered', 'acknowledged')"
 SEVERITY_ORDER = "ARRAY['info', 'warning', 'high', 'critical']"
+
+Cursor = psycopg.Cursor[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,161 +78,158 @@ class PlanInvalidated(Exception):
 
 
 _READ_STATE = f"""
-SELECT 'fingerprint' AS kind, fingerprint AS key FROM alerts
+SELECT 'fingerprint' AS kind, fingerprint AS key, id AS alert_id, incident_id,
+       NULL AS severity
+  FROM alerts
  WHERE status = 'firing' AND fingerprint = ANY(%(fingerprints)s)
 UNION ALL
-SELECT 'service', service FROM incidents
+SELECT 'service', service, NULL, id, severity
+  FROM incidents
  WHERE status IN {OPEN} AND service = ANY(%(services)s)
 """
 
-_NEW_ALERT_COLUMNS = """
-    incident_id, integration_id, service, summary, severity, source, description, status,
-    fingerprint, labels, annotations, occurrences, starts_at, ends_at
-"""
-_NEW_ALERT_VALUES = """
-    %(integration_id)s, %(service)s, %(summary)s, %(severity)s, %(source)s, %(description)s,
-    'firing', %(fingerprint)s, %(labels)s, %(annotations)s, 1, %(starts_at)s, %(ends_at)s
-"""
-
-_CREATE = f"""
-WITH inc AS (
+# New alerts, and the incidents the round opens for them, in one statement: a
+# created incident's id is needed by its alerts. ``target`` maps every service
+# that gets alerts to its incident, new or already open.
+_INSERT_ALERTS = f"""
+WITH created AS (
     INSERT INTO incidents (title, service, severity, status, alert_count)
-    VALUES (%(summary)s, %(service)s, %(severity)s, 'triggered', 1)
+    SELECT title, service, severity, 'triggered', alert_count
+      FROM unnest(%(c_service)s::text[], %(c_title)s::text[], %(c_severity)s::text[],
+                  %(c_count)s::int[]) AS c(service, title, severity, alert_count)
     ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
-    RETURNING id
-), al AS (
-    INSERT INTO alerts ({_NEW_ALERT_COLUMNS})
-    SELECT inc.id, {_NEW_ALERT_VALUES} FROM inc
+    RETURNING id, service
+), target AS (
+    SELECT service, id FROM created
+    UNION ALL
+    SELECT service, id FROM unnest(%(o_service)s::text[], %(o_id)s::bigint[]) AS o(service, id)
+), incoming AS (
+    SELECT * FROM unnest(
+        %(fingerprint)s::text[], %(service)s::text[], %(summary)s::text[],
+        %(severity)s::text[], %(source)s::text[], %(description)s::text[],
+        %(labels)s::jsonb[], %(annotations)s::jsonb[], %(starts_at)s::timestamptz[],
+        %(ends_at)s::timestamptz[], %(integration_id)s::uuid[], %(kind)s::text[]
+    ) WITH ORDINALITY AS a(fingerprint, service, summary, severity, source, description,
+                           labels, annotations, starts_at, ends_at, integration_id, kind, n)
+), inserted AS (
+    INSERT INTO alerts (incident_id, integration_id, service, summary, severity, source,
+                        description, status, fingerprint, labels, annotations, occurrences,
+                        starts_at, ends_at)
+    SELECT t.id, a.integration_id, a.service, a.summary, a.severity, a.source, a.description,
+           'firing', a.fingerprint, a.labels, a.annotations, 1, a.starts_at, a.ends_at
+      FROM incoming a JOIN target t ON t.service = a.service
+     ORDER BY a.n
     ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
-    RETURNING id, incident_id
+    RETURNING id, incident_id, fingerprint
 ), timeline AS (
     INSERT INTO timeline_events (incident_id, kind, actor, message, data)
-    SELECT al.incident_id, 'created', %(actor)s, 'Incident opened by alert: ' || %(summary)s,
-           jsonb_build_object('alert_id', al.id, 'fingerprint', %(fingerprint)s)
-      FROM al
+    SELECT i.incident_id, a.kind, %(actor)s,
+           CASE a.kind WHEN 'created' THEN 'Incident opened by alert: '
+                       ELSE 'Alert attached: ' END || a.summary,
+           jsonb_build_object('alert_id', i.id, 'fingerprint', a.fingerprint)
+      FROM inserted i JOIN incoming a ON a.fingerprint = i.fingerprint
+     ORDER BY a.n
 )
-SELECT id, incident_id FROM al
+SELECT 'incident' AS kind, service AS key, id, id AS incident_id FROM created
+UNION ALL
+SELECT 'alert', fingerprint, id, incident_id FROM inserted
 """
 
-_ATTACH = f"""
-WITH previous AS (
-    SELECT id, severity FROM incidents
-     WHERE service = %(service)s AND status IN {OPEN}
-     FOR UPDATE
-), inc AS (
+# Open incidents the round adds alerts to: the guard that they are still open,
+# their counts and severity, and the change-feed bump, under a row lock taken
+# last so that it is held only until the commit that follows.
+_GROW_INCIDENTS = f"""
+WITH grown AS (
+    SELECT * FROM unnest(%(g_id)s::bigint[], %(g_added)s::int[], %(g_severity)s::text[])
+        AS g(id, added, severity)
+), previous AS (
+    SELECT i.id, i.severity FROM incidents i JOIN grown g ON g.id = i.id
+     WHERE i.status IN {OPEN}
+     ORDER BY i.id
+       FOR NO KEY UPDATE OF i
+), updated AS (
     UPDATE incidents AS i
-       SET alert_count = i.alert_count + 1,
+       SET alert_count = i.alert_count + g.added,
            severity = CASE
-               WHEN array_position({SEVERITY_ORDER}, %(severity)s::text)
+               WHEN array_position({SEVERITY_ORDER}, g.severity)
                   > array_position({SEVERITY_ORDER}, i.severity::text)
-               THEN %(severity)s ELSE i.severity END,
+               THEN g.severity ELSE i.severity END,
            updated_at = now(),
            change_seq = nextval('incident_change_seq')
-      FROM previous
-     WHERE i.id = previous.id
- RETURNING i.id, previous.severity AS previous_severity, i.severity
-), al AS (
-    INSERT INTO alerts ({_NEW_ALERT_COLUMNS})
-    SELECT inc.id, {_NEW_ALERT_VALUES} FROM inc
-    ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
-    RETURNING id, incident_id
+      FROM grown g JOIN previous p ON p.id = g.id
+     WHERE i.id = g.id
+ RETURNING i.id, p.severity AS previous_severity, i.severity
 ), timeline AS (
     INSERT INTO timeline_events (incident_id, kind, actor, message, data)
-    SELECT al.incident_id, 'alert_attached', %(actor)s, 'Alert attached: ' || %(summary)s,
-           jsonb_build_object('alert_id', al.id, 'fingerprint', %(fingerprint)s)
-      FROM al
-    UNION ALL
-    SELECT inc.id, 'severity_changed', %(actor)s,
-           'Severity raised from ' || inc.previous_severity || ' to ' || inc.severity,
-           jsonb_build_object('from', inc.previous_severity, 'to', inc.severity,
-                              'alert_id', al.id)
-      FROM inc JOIN al ON true
-     WHERE inc.severity <> inc.previous_severity
+    SELECT id, 'severity_changed', %(actor)s,
+           'Severity raised from ' || previous_severity || ' to ' || severity,
+           jsonb_build_object('from', previous_severity, 'to', severity)
+      FROM updated
+     WHERE severity <> previous_severity
 )
-SELECT id, incident_id FROM al
+SELECT id FROM updated
 """
 
 _DEDUPLICATE = """
-UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = now()
- WHERE fingerprint = %(fingerprint)s AND status = 'firing'
-RETURNING id, incident_id
+UPDATE alerts
+   SET occurrences = occurrences + 1, last_seen_at = now()
+  FROM unnest(%(d_fingerprint)s::text[]) AS d(fingerprint)
+ WHERE alerts.fingerprint = d.fingerprint AND alerts.status = 'firing'
+RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 """
 
-# Taken before resolving so that two resolves of an incident's last alerts are
+# Taken before resolving so that two resolutions of an incident's last alerts are
 # serialised: the second one then sees the first and closes the incident.
-_LOCK_INCIDENT_OF_FIRING_ALERT = """
-SELECT i.id FROM incidents i JOIN alerts a ON a.incident_id = i.id
- WHERE a.fingerprint = %(fingerprint)s AND a.status = 'firing'
-   FOR UPDATE OF i
+_LOCK_INCIDENTS = """
+SELECT id FROM incidents WHERE id = ANY(%(r_incident)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
 """
 
-_RESOLVE = f"""
-WITH al AS (
+_RESOLVE = """
+WITH closing AS (
+    SELECT * FROM unnest(%(r_fingerprint)s::text[], %(r_ends_at)s::timestamptz[],
+                         %(r_summary)s::text[]) WITH ORDINALITY AS r(fingerprint, ends_at,
+                                                                     summary, n)
+), resolved AS (
     UPDATE alerts
        SET status = 'resolved', resolved_at = now(), last_seen_at = now(),
-           ends_at = coalesce(%(ends_at)s, now())
-     WHERE fingerprint = %(fingerprint)s AND status = 'firing'
- RETURNING id, incident_id
-), inc AS (
+           ends_at = coalesce(r.ends_at, now())
+      FROM closing r
+     WHERE alerts.fingerprint = r.fingerprint AND alerts.status = 'firing'
+ RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
+), timeline AS (
+    INSERT INTO timeline_events (incident_id, kind, actor, message, data)
+    SELECT x.incident_id, 'alert_resolved', %(actor)s, 'Alert resolved: ' || r.summary,
+           jsonb_build_object('alert_id', x.id, 'fingerprint', x.fingerprint)
+      FROM resolved x JOIN closing r ON r.fingerprint = x.fingerprint
+     ORDER BY r.n
+)
+SELECT id, incident_id, fingerprint FROM resolved
+"""
+
+_AUTO_RESOLVE = f"""
+WITH closed AS (
     UPDATE incidents AS i
        SET status = 'resolved', resolved_at = now(), updated_at = now(),
            change_seq = nextval('incident_change_seq')
-      FROM al
-     WHERE %(auto_resolve)s
-       AND i.id = al.incident_id
+     WHERE i.id = ANY(%(r_incident)s::bigint[])
        AND i.status IN {OPEN}
-       AND NOT EXISTS (
-           SELECT 1 FROM alerts f
-            WHERE f.incident_id = al.incident_id AND f.status = 'firing' AND f.id <> al.id)
+       AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
  RETURNING i.id, i.service, i.severity, i.created_at, i.acknowledged_at, i.resolved_at,
            i.alert_count
 ), timeline AS (
-    -- One INSERT so the alert's entry gets the lower id and reads first.
     INSERT INTO timeline_events (incident_id, kind, actor, message, data)
-    SELECT al.incident_id, 'alert_resolved', %(actor)s, 'Alert resolved: ' || %(summary)s,
-           jsonb_build_object('alert_id', al.id, 'fingerprint', %(fingerprint)s)
-      FROM al
-    UNION ALL
-    SELECT inc.id, 'auto_resolved', 'system',
-           'Auto-resolved: all ' || inc.alert_count || ' alerts resolved',
-           jsonb_build_object('last_alert_id', al.id)
-      FROM inc JOIN al ON true
+    SELECT id, 'auto_resolved', 'system',
+           'Auto-resolved: all ' || alert_count || ' alerts resolved', '{{}}'::jsonb
+      FROM closed
 )
-SELECT al.id, al.incident_id, inc.service, inc.severity, inc.created_at,
-       inc.acknowledged_at, inc.resolved_at
-  FROM al LEFT JOIN inc ON inc.id = al.incident_id
+SELECT * FROM closed
 """
-
-_STATEMENTS: dict[IngestAction, str] = {
-    IngestAction.CREATED: _CREATE,
-    IngestAction.ATTACHED: _ATTACH,
-    IngestAction.DEDUPLICATED: _DEDUPLICATE,
-    IngestAction.RESOLVED: _RESOLVE,
-}
-
-
-def _params(signal: AlertSignal, *, actor: str, auto_resolve: bool) -> dict[str, Any]:
-    return {
-        "fingerprint": signal.fingerprint,
-        "service": signal.service,
-        "summary": signal.summary,
-        "severity": signal.severity.value,
-        "source": signal.source,
-        "description": signal.description,
-        "labels": Jsonb(dict(signal.labels)),
-        "annotations": Jsonb(dict(signal.annotations)),
-        "starts_at": signal.starts_at,
-        "ends_at": signal.ends_at,
-        "integration_id": signal.integration_id,
-        "actor": actor,
-        "auto_resolve": auto_resolve,
-    }
 
 
 def _read_state(
     connection: psycopg.Connection[Any], signals: Sequence[AlertSignal]
 ) -> CorrelationState:
-    with connection.pipeline(), connection.cursor() as cursor:
+    with connection.pipeline(), connection.cursor(row_factory=dict_row) as cursor:
         cursor.execute(
             _READ_STATE,
             {
@@ -227,56 +239,173 @@ def _read_state(
         )
         rows = cursor.fetchall()
     return CorrelationState(
-        firing_fingerprints=frozenset(key for kind, key in rows if kind == "fingerprint"),
-        services_with_open_incident=frozenset(key for kind, key in rows if kind == "service"),
+        firing={
+            row["key"]: FiringAlert(row["alert_id"], row["incident_id"])
+            for row in rows
+            if row["kind"] == "fingerprint"
+        },
+        open_incidents={
+            row["key"]: OpenIncident(row["incident_id"], Severity(row["severity"]))
+            for row in rows
+            if row["kind"] == "service"
+        },
     )
+
+
+def _alert_arrays(
+    signals: Sequence[AlertSignal], plan: RoundPlan, state: CorrelationState
+) -> dict[str, Any]:
+    new = [
+        s
+        for s, action in zip(signals, plan.actions, strict=True)
+        if action in (IngestAction.CREATED, IngestAction.ATTACHED)
+    ]
+    existing = {
+        s.service: state.open_incidents[s.service].incident_id
+        for s in new
+        if s.service in state.open_incidents
+    }
+    created = plan.new_incidents
+    return {
+        "c_service": list(created),
+        "c_title": [incident.title for incident in created.values()],
+        "c_severity": [incident.severity.value for incident in created.values()],
+        "c_count": [incident.alert_count for incident in created.values()],
+        "o_service": list(existing),
+        "o_id": list(existing.values()),
+        "fingerprint": [s.fingerprint for s in new],
+        "service": [s.service for s in new],
+        "summary": [s.summary for s in new],
+        "severity": [s.severity.value for s in new],
+        "source": [s.source for s in new],
+        "description": [s.description for s in new],
+        "labels": [Jsonb(dict(s.labels)) for s in new],
+        "annotations": [Jsonb(dict(s.annotations)) for s in new],
+        "starts_at": [s.starts_at for s in new],
+        "ends_at": [s.ends_at for s in new],
+        "integration_id": [s.integration_id for s in new],
+        "kind": ["created" if s.fingerprint in plan.openers else "alert_attached" for s in new],
+    }
+
+
+def _by_action(
+    signals: Sequence[AlertSignal], plan: RoundPlan, action: IngestAction
+) -> list[AlertSignal]:
+    return [s for s, a in zip(signals, plan.actions, strict=True) if a is action]
+
+
+def _write_round(
+    connection: psycopg.Connection[Any],
+    signals: Sequence[AlertSignal],
+    state: CorrelationState,
+    *,
+    actor: str,
+    auto_resolve: bool,
+) -> tuple[list[IngestOutcome], list[ResolvedIncident]]:
+    plan = plan_round(signals, state)
+    new = _by_action(signals, plan, IngestAction.CREATED) + _by_action(
+        signals, plan, IngestAction.ATTACHED
+    )
+    duplicates = _by_action(signals, plan, IngestAction.DEDUPLICATED)
+    resolving = _by_action(signals, plan, IngestAction.RESOLVED)
+    resolving_incidents = sorted({state.firing[s.fingerprint].incident_id for s in resolving})
+
+    def run(statement: str, params: dict[str, Any]) -> Cursor:
+        cursor = connection.cursor(row_factory=dict_row)
+        cursor.execute(statement, {**params, "actor": actor})
+        return cursor
+
+    with connection.pipeline():
+        inserted = run(_INSERT_ALERTS, _alert_arrays(signals, plan, state)) if new else None
+        deduplicated = (
+            run(_DEDUPLICATE, {"d_fingerprint": [s.fingerprint for s in duplicates]})
+            if duplicates
+            else None
+        )
+        resolved = closed = None
+        if resolving:
+            run(_LOCK_INCIDENTS, {"r_incident": resolving_incidents})
+            resolved = run(
+                _RESOLVE,
+                {
+                    "r_fingerprint": [s.fingerprint for s in resolving],
+                    "r_ends_at": [s.ends_at for s in resolving],
+                    "r_summary": [s.summary for s in resolving],
+                },
+            )
+            if auto_resolve:
+                closed = run(_AUTO_RESOLVE, {"r_incident": resolving_incidents})
+        grown = (
+            run(
+                _GROW_INCIDENTS,
+                {
+                    "g_id": list(plan.grown_incidents),
+                    "g_added": [count for count, _ in plan.grown_incidents.values()],
+                    "g_severity": [worst.value for _, worst in plan.grown_incidents.values()],
+                },
+            )
+            if plan.grown_incidents
+            else None
+        )
+
+    alerts: dict[str, tuple[int, int]] = {}
+    if inserted is not None:
+        rows = inserted.fetchall()
+        opened = [row for row in rows if row["kind"] == "incident"]
+        alerts = {
+            row["key"]: (row["id"], row["incident_id"]) for row in rows if row["kind"] == "alert"
+        }
+        if len(opened) != len(plan.new_incidents) or len(alerts) != len(new):
+            raise PlanInvalidated("an incident or alert was created concurrently")
+    if grown is not None and len(grown.fetchall()) != len(plan.grown_incidents):
+        raise PlanInvalidated("an incident closed concurrently")
+    for cursor, expected in ((deduplicated, duplicates), (resolved, resolving)):
+        if cursor is not None:
+            rows = cursor.fetchall()
+            if len(rows) != len(expected):
+                raise PlanInvalidated("an alert changed concurrently")
+            alerts.update({row["fingerprint"]: (row["id"], row["incident_id"]) for row in rows})
+
+    outcomes = []
+    for signal, action in zip(signals, plan.actions, strict=True):
+        if action is IngestAction.IGNORED:
+            outcomes.append(IngestOutcome(action, None, None))
+        else:
+            alert_id, incident_id = alerts[signal.fingerprint]
+            outcomes.append(IngestOutcome(action, alert_id, incident_id))
+    auto_resolved = [
+        ResolvedIncident(
+            id=row["id"],
+            service=row["service"],
+            severity=row["severity"],
+            created_at=row["created_at"],
+            acknowledged_at=row["acknowledged_at"],
+            resolved_at=row["resolved_at"],
+        )
+        for row in (closed.fetchall() if closed is not None else [])
+    ]
+    return outcomes, auto_resolved
 
 
 def _write(
     connection: psycopg.Connection[Any],
     signals: Sequence[AlertSignal],
-    actions: Sequence[IngestAction],
     *,
     actor: str,
     auto_resolve: bool,
 ) -> BatchOutcome:
-    cursors: list[psycopg.Cursor[dict[str, Any]] | None] = []
-    with connection.pipeline():
-        for signal, action in zip(signals, actions, strict=True):
-            statement = _STATEMENTS.get(action)
-            if statement is None:
-                cursors.append(None)
-                continue
-            params = _params(signal, actor=actor, auto_resolve=auto_resolve)
-            if action is IngestAction.RESOLVED:
-                connection.execute(_LOCK_INCIDENT_OF_FIRING_ALERT, params)
-            cursor: psycopg.Cursor[dict[str, Any]] = connection.cursor(row_factory=dict_row)
-            cursor.execute(statement, params)
-            cursors.append(cursor)
-
-    outcomes: list[IngestOutcome] = []
+    outcomes: list[IngestOutcome | None] = [None] * len(signals)
     auto_resolved: list[ResolvedIncident] = []
-    for action, result in zip(actions, cursors, strict=True):
-        if result is None:
-            outcomes.append(IngestOutcome(action, None, None))
-            continue
-        row = result.fetchone()
-        if row is None:
-            # The guard of this decision failed: someone else changed the state.
-            raise PlanInvalidated(action.value)
-        outcomes.append(IngestOutcome(action, row["id"], row["incident_id"]))
-        if action is IngestAction.RESOLVED and row.get("resolved_at") is not None:
-            auto_resolved.append(
-                ResolvedIncident(
-                    id=row["incident_id"],
-                    service=row["service"],
-                    severity=row["severity"],
-                    created_at=row["created_at"],
-                    acknowledged_at=row["acknowledged_at"],
-                    resolved_at=row["resolved_at"],
-                )
-            )
-    return BatchOutcome(outcomes, auto_resolved)
+    for positions in split_rounds(signals):
+        round_signals = [signals[position] for position in positions]
+        state = _read_state(connection, round_signals)
+        round_outcomes, closed = _write_round(
+            connection, round_signals, state, actor=actor, auto_resolve=auto_resolve
+        )
+        for position, outcome in zip(positions, round_outcomes, strict=True):
+            outcomes[position] = outcome
+        auto_resolved += closed
+    return BatchOutcome([o for o in outcomes if o is not None], auto_resolved)
 
 
 _RETRYABLE = (PlanInvalidated, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
@@ -288,23 +417,17 @@ def ingest(
     """Correlate and store a batch atomically; outcomes come back in the batch's order."""
     if not signals:
         return BatchOutcome([], [])
-    # Services in a fixed order so that concurrent batches lock incidents in the same
-    # order and do not deadlock; the stable sort keeps each service's alerts in order.
-    order = sorted(range(len(signals)), key=lambda index: signals[index].service)
-    ordered = [signals[index] for index in order]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         raw = engine.raw_connection()
         try:
             connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
             try:
-                state = _read_state(connection, ordered)
-                actions = plan_batch(ordered, state)
-                batch = _write(connection, ordered, actions, actor=actor, auto_resolve=auto_resolve)
+                batch = _write(connection, signals, actor=actor, auto_resolve=auto_resolve)
                 connection.commit()
+                return batch
             except _RETRYABLE as error:
                 connection.rollback()
                 logger.debug("ingest attempt %d replanned: %s", attempt, error)
-                continue
             except psycopg.OperationalError as error:
                 raw.invalidate()
                 raise DatabaseUnavailable(str(error)) from error
@@ -313,10 +436,6 @@ def ingest(
                 raise
         finally:
             raw.close()
-        outcomes: list[IngestOutcome] = [batch.outcomes[0]] * len(signals)
-        for position, index in enumerate(order):
-            outcomes[index] = batch.outcomes[position]
-        return BatchOutcome(outcomes, batch.auto_resolved)
     raise DatabaseUnavailable(f"alert batch kept conflicting after {MAX_ATTEMPTS} attempts")
 
 

@@ -95,7 +95,9 @@ def list_incidents(
 def get_incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
     query = select(Incident).where(col(Incident.id) == incident_id)
     if for_update:
-        query = query.with_for_update()
+        # NO KEY: alert inserts hold KEY SHARE on their incident (the foreign key);
+        # a plain FOR UPDATE would wait on them, and they may be waiting on us.
+        query = query.with_for_update(key_share=True)  # renders FOR NO KEY UPDATE
     incident: Incident | None = session.execute(query).scalar_one_or_none()
     if incident is None:
         raise IncidentNotFound(incident_id)
