@@ -8,6 +8,7 @@ Status patches are JSON merge patches: a ``None`` value removes the field (e.g. 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -316,3 +317,237 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = apply_merge_patch(result.get(key), value)
     return result
+
+
+# --- OnCallSchedule and EscalationPolicy -------------------------------------------------------
+
+ONCALL_SCHEDULES = "oncallschedules"
+ESCALATION_POLICIES = "escalationpolicies"
+OnCallPhase = Literal["Pending", "Synced", "Failed"]
+
+# The keys each rotation type has in the on-call service (which refuses any other key).
+_ROTATION_KEYS: dict[str, tuple[str, ...]] = {
+    "daily": ("type", "handoff_time"),
+    "weekly": ("type", "handoff_time", "handoff_day"),
+    "custom": ("type", "shift_hours"),
+}
+
+
+class UnresolvedReferences(ValueError):
+    """Names in a spec that point at nothing (yet): one ``"<field>: <problem>"`` per name.
+
+    ``schedules`` counts the problems that are OnCallSchedules not synced (yet), which the
+    operator itself is about to fix; the others are users the on-call service does not know.
+    """
+
+    def __init__(self, problems: Sequence[str], *, schedules: int = 0) -> None:
+        self.problems = list(problems)
+        self.schedules = schedules
+        super().__init__("; ".join(self.problems))
+
+    @property
+    def users(self) -> int:
+        return len(self.problems) - self.schedules
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def oncall_name(body: Mapping[str, Any]) -> str:
+    """The name in the on-call service: ``spec.name``, else ``<namespace>/<metadata.name>``
+    (names are unique in the service: two namespaces must not fight over one schedule)."""
+    spec = body.get("spec") or {}
+    if isinstance(spec.get("name"), str) and spec["name"].strip():
+        return str(spec["name"])
+    meta = body.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+
+
+def find_user(reference: str, users: Sequence[Mapping[str, Any]]) -> str:
+    """The on-call user id a reference stands for: the user with that e-mail address
+    (compared case-insensitively; e-mails are unique), else the one user with that name.
+
+    ``LookupError`` with the reason when there is none, or several with that name.
+    """
+    wanted = reference.strip()
+    folded = wanted.casefold()
+    for user in users:
+        if str(user.get("email") or "").casefold() == folded:
+            return str(user["id"])
+    named = [user for user in users if user.get("name") == wanted]
+    if len(named) == 1:
+        return str(named[0]["id"])
+    if named:
+        raise LookupError(
+            f"user name {_quoted(wanted)} is ambiguous ({len(named)} users have it):"
+            " use the e-mail address"
+        )
+    raise LookupError(f"no user {_quoted(wanted)}")
+
+
+def _timestamp(value: Any) -> Any:
+    """RFC 3339 as the spec has it (a ``datetime`` if someone built the object in Python)."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _rotation(rotation: Mapping[str, Any]) -> dict[str, Any]:
+    keys = _ROTATION_KEYS.get(str(rotation.get("type")))
+    if keys is None:  # not one the service knows: sent as it is, so the service says why
+        return dict(rotation)
+    return {key: rotation[key] for key in keys if key in rotation}
+
+
+def schedule_request(body: Mapping[str, Any], users: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The on-call service's schedule JSON for an OnCallSchedule object, user references
+    resolved to user ids (:class:`UnresolvedReferences` names every one that is not)."""
+    spec = body.get("spec") or {}
+    problems: list[str] = []
+    layers: list[dict[str, Any]] = []
+    for index, layer in enumerate(spec.get("layers") or []):
+        resolved: list[str] = []
+        for position, reference in enumerate(layer.get("users") or []):
+            try:
+                resolved.append(find_user(str(reference), users))
+            except LookupError as error:
+                problems.append(f"spec.layers[{index}].users[{position}]: {error}")
+        layers.append(
+            {
+                "name": layer.get("name"),
+                "users": resolved,
+                "start": _timestamp(layer.get("start")),
+                "rotation": _rotation(layer.get("rotation") or {}),
+                "restrictions": [
+                    {
+                        "days": list(restriction.get("days") or []),
+                        "start": restriction.get("start"),
+                        "end": restriction.get("end"),
+                    }
+                    for restriction in layer.get("restrictions") or []
+                ],
+            }
+        )
+    if problems:
+        raise UnresolvedReferences(problems)
+    return {
+        "name": oncall_name(body),
+        "timezone": spec.get("timezone") or "UTC",  # the CRD's default (emulators skip it)
+        "layers": layers,
+    }
+
+
+def policy_schedule_references(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(field, OnCallSchedule name)`` of every schedule target of an EscalationPolicy."""
+    found: list[tuple[str, str]] = []
+    for index, step in enumerate((body.get("spec") or {}).get("steps") or []):
+        for position, target in enumerate(step.get("targets") or []):
+            if target.get("type") == "schedule" and target.get("name"):
+                found.append((f"spec.steps[{index}].targets[{position}].name", target["name"]))
+    return found
+
+
+def policy_request(
+    body: Mapping[str, Any],
+    users: Sequence[Mapping[str, Any]],
+    schedule_ids: Mapping[str, str | None],
+) -> dict[str, Any]:
+    """The on-call service's escalation policy JSON for an EscalationPolicy object.
+
+    ``delayMinutes`` becomes ``delay_minutes``; a target's ``name`` becomes the ``id`` of the
+    user (see :func:`find_user`) or of the schedule: ``schedule_ids`` maps each OnCallSchedule
+    of the namespace that was looked up to its ``status.syncedId`` (``None``: not synced yet;
+    absent: no such object). :class:`UnresolvedReferences` names every target that is neither.
+    """
+    spec = body.get("spec") or {}
+    problems: list[str] = []
+    schedules = 0
+    steps: list[dict[str, Any]] = []
+    for index, step in enumerate(spec.get("steps") or []):
+        targets: list[dict[str, Any]] = []
+        for position, target in enumerate(step.get("targets") or []):
+            field = f"spec.steps[{index}].targets[{position}].name"
+            kind = target.get("type")
+            name = str(target.get("name") or "")
+            if kind == "webhook":
+                targets.append({"type": "webhook", "url": target.get("url")})
+            elif kind == "user":
+                try:
+                    targets.append({"type": "user", "id": find_user(name, users)})
+                except LookupError as error:
+                    problems.append(f"{field}: {error}")
+            elif kind == "schedule":
+                schedule_id = schedule_ids.get(name)
+                if schedule_id:
+                    targets.append({"type": "schedule", "id": str(schedule_id)})
+                    continue
+                schedules += 1
+                if name in schedule_ids:
+                    problems.append(f"{field}: OnCallSchedule {_quoted(name)} is not synced yet")
+                else:
+                    problems.append(f"{field}: no OnCallSchedule {_quoted(name)}")
+            else:  # not a kind the service knows: sent as it is, so the service says why
+                targets.append(dict(target))
+        steps.append({"delay_minutes": step.get("delayMinutes"), "targets": targets})
+    if problems:
+        raise UnresolvedReferences(problems, schedules=schedules)
+    return {"name": oncall_name(body), "steps": steps, "repeat": spec.get("repeat") or 0}
+
+
+def synced_id_claimed_by(
+    objects: Iterable[Mapping[str, Any]], synced_id: str, body: Mapping[str, Any]
+) -> str | None:
+    """``<namespace>/<name>`` of another object (not ``body``) already synced to ``synced_id``:
+    an existing schedule or policy is only adopted by name when no other object owns it."""
+    meta = body.get("metadata") or {}
+    own = (meta.get("uid"), meta.get("namespace"), meta.get("name"))
+    for obj in objects:
+        other = obj.get("metadata") or {}
+        if (other.get("uid"), other.get("namespace"), other.get("name")) == own:
+            continue
+        if str((obj.get("status") or {}).get("syncedId")) == str(synced_id):
+            return f"{other.get('namespace')}/{other.get('name')}"
+    return None
+
+
+def oncall_synced_status(
+    body: Mapping[str, Any], *, synced_id: str, name: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """The status patch of an OnCallSchedule or EscalationPolicy the service now holds."""
+    generation = _generation(body)
+    message = f"synced to the on-call service as {name!r} ({synced_id})"
+    status: dict[str, Any] = {
+        "syncedId": str(synced_id),
+        "phase": "Synced",
+        "message": message,
+        "conditions": set_condition(
+            _conditions(body), condition("Ready", "True", "Synced", message, generation, now=now)
+        ),
+    }
+    if generation is not None:
+        status["observedGeneration"] = generation
+    return status
+
+
+def oncall_problem_status(
+    body: Mapping[str, Any],
+    *,
+    reason: str,
+    message: str,
+    phase: OnCallPhase | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The status patch when a sync (or a deletion) did not go through: ``Ready`` False with
+    the reason; ``phase`` None leaves the phase as it is. ``syncedId`` is kept: the service
+    may still hold the previous version."""
+    generation = _generation(body)
+    status: dict[str, Any] = {
+        "message": _clip(message),
+        "conditions": set_condition(
+            _conditions(body), condition("Ready", "False", reason, message, generation, now=now)
+        ),
+    }
+    if phase is not None:
+        status["phase"] = phase
+    if generation is not None:
+        status["observedGeneration"] = generation
+    return status

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -271,3 +272,167 @@ class PlatformClient:
             params={"changed_after": after, "limit": limit},
         )
         return [PlatformIncident.model_validate(item) for item in data["data"]]
+
+
+# --- The on-call service (OnCallSchedule and EscalationPolicy objects) -------------------------
+
+OnCallCollection = Literal["schedules", "escalation-policies"]
+
+
+class OnCallNotFound(PlatformRejected):
+    """``404``: the schedule or policy does not exist (any more) in the on-call service."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=404)
+
+
+class OnCallInUse(PlatformRejected):
+    """``409``: something else still uses it (a policy uses the schedule, a service is routed
+    to the policy); the message names who."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=409)
+
+
+class OnCallNameRefused(PlatformRejected):
+    """``422`` on ``name``: most often the name is taken (e.g. the object was created before
+    its id reached the status); the caller checks by listing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=422)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (ids come from object status, which people can edit)."""
+    return urllib.parse.quote(value, safe="")
+
+
+def _refuses_name(response: httpx.Response) -> bool:
+    """Does a 422 answer name the body's ``name`` field (FastAPI's ``detail[].loc``)?"""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(detail, list) and any(
+        isinstance(item, dict) and list(item.get("loc") or []) == ["body", "name"]
+        for item in detail
+    )
+
+
+class OnCallClient:
+    """The on-call service with the operator's admin token (``ONCALL_API_TOKEN``).
+
+    Errors are mapped as for the other services (5xx/429/outage -> :class:`PlatformUnavailable`
+    honouring ``Retry-After``; 4xx -> :class:`PlatformRejected`), with the answers the sync
+    acts on told apart: :class:`OnCallNotFound`, :class:`OnCallInUse`,
+    :class:`OnCallNameRefused`.
+    """
+
+    def __init__(self, config: Config, *, transport: httpx.AsyncBaseTransport | None = None):
+        if config.oncall_api_token is None:
+            raise ValueError("ONCALL_API_TOKEN is not set: on-call sync is off")
+        self._config = config
+        token = config.oncall_api_token.get_secret_value()
+        self._client = httpx.AsyncClient(
+            base_url=config.oncall_url,
+            timeout=httpx.Timeout(
+                config.http_timeout_seconds, connect=min(config.http_timeout_seconds, 5.0)
+            ),
+            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+            transport=transport,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "incident-operator"},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        attempt: int,
+        json: Mapping[str, Any] | None = None,
+    ) -> Any:
+        try:
+            response = await self._client.request(method, path, json=json)
+        except httpx.TransportError as error:
+            delay = backoff_delay(
+                attempt,
+                base=self._config.retry_delay_seconds,
+                cap=self._config.max_retry_delay_seconds,
+            )
+            raise PlatformUnavailable(
+                f"{method} {self._client.base_url}{path} failed: {type(error).__name__}: {error}",
+                delay=delay,
+            ) from error
+        failure = error_for(
+            response,
+            attempt=attempt,
+            base_delay=self._config.retry_delay_seconds,
+            max_delay=self._config.max_retry_delay_seconds,
+        )
+        if isinstance(failure, PlatformRejected):
+            if failure.status_code == 404:
+                raise OnCallNotFound(failure.message) from None
+            if failure.status_code == 409:
+                raise OnCallInUse(failure.message) from None
+            if failure.status_code == 422 and _refuses_name(response):
+                raise OnCallNameRefused(failure.message) from None
+        if failure is not None:
+            raise failure
+        return response.json() if response.content else None
+
+    async def users(self, *, attempt: int = 0) -> list[dict[str, Any]]:
+        """Every user (``id``, ``name``, ``email`` ...): what references are resolved with."""
+        data = await self._call("GET", "/api/v1/users", attempt=attempt)
+        return list(data["data"])
+
+    async def list_all(self, collection: OnCallCollection, *, attempt: int = 0) -> list[Any]:
+        data = await self._call("GET", f"/api/v1/{collection}", attempt=attempt)
+        return list(data["data"])
+
+    async def find_by_name(
+        self, collection: OnCallCollection, name: str, *, attempt: int = 0
+    ) -> dict[str, Any] | None:
+        """The schedule or policy called ``name`` (names are unique in the service)."""
+        for item in await self.list_all(collection, attempt=attempt):
+            if isinstance(item, dict) and item.get("name") == name:
+                return item
+        return None
+
+    async def create(
+        self, collection: OnCallCollection, body: Mapping[str, Any], *, attempt: int = 0
+    ) -> dict[str, Any]:
+        created: dict[str, Any] = await self._call(
+            "POST", f"/api/v1/{collection}", attempt=attempt, json=body
+        )
+        return created
+
+    async def replace(
+        self,
+        collection: OnCallCollection,
+        item_id: str,
+        body: Mapping[str, Any],
+        *,
+        attempt: int = 0,
+    ) -> dict[str, Any]:
+        replaced: dict[str, Any] = await self._call(
+            "PUT", f"/api/v1/{collection}/{_segment(item_id)}", attempt=attempt, json=body
+        )
+        return replaced
+
+    async def delete(self, collection: OnCallCollection, item_id: str, *, attempt: int = 0) -> bool:
+        """Delete it; ``False`` if it was gone already (404)."""
+        try:
+            await self._call("DELETE", f"/api/v1/{collection}/{_segment(item_id)}", attempt=attempt)
+        except OnCallNotFound:
+            return False
+        return True
+
+    async def oncall_now(self, schedule_id: str, *, attempt: int = 0) -> dict[str, Any]:
+        """``GET /api/v1/schedules/{id}/oncall``: who is on call now (``user`` may be null)."""
+        found: dict[str, Any] = await self._call(
+            "GET", f"/api/v1/schedules/{_segment(schedule_id)}/oncall", attempt=attempt
+        )
+        return found

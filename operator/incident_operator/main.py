@@ -12,14 +12,37 @@ from __future__ import annotations
 import kopf
 
 from incident_operator.alert import alert_create, alert_delete, alert_resume, alert_update
-from incident_operator.builders import ALERTS, GROUP, INCIDENTS, VERSION
+from incident_operator.builders import (
+    ALERTS,
+    ESCALATION_POLICIES,
+    GROUP,
+    INCIDENTS,
+    ONCALL_SCHEDULES,
+    VERSION,
+)
+from incident_operator.escalationpolicy import (
+    escalationpolicy_create,
+    escalationpolicy_delete,
+    escalationpolicy_resume,
+    escalationpolicy_update,
+)
 from incident_operator.incident import incident_state_changed
+from incident_operator.oncallschedule import (
+    oncall_cleanup,
+    oncall_startup,
+    oncall_sync_off,
+    oncallschedule_create,
+    oncallschedule_delete,
+    oncallschedule_resume,
+    oncallschedule_update,
+)
 from incident_operator.runtime import (
     operator_cleanup,
     operator_login,
     operator_probe,
     operator_startup,
 )
+from incident_operator.settings import oncall_sync_enabled
 
 
 def register(registry: kopf.OperatorRegistry) -> None:
@@ -42,6 +65,23 @@ def register(registry: kopf.OperatorRegistry) -> None:
         on_event(GROUP, VERSION, INCIDENTS, field="spec.state", registry=registry)(
             incident_state_changed
         )
+
+    # On-call as code: only with ONCALL_API_TOKEN set (else one log line says sync is off).
+    if not oncall_sync_enabled():
+        kopf.on.startup(registry=registry)(oncall_sync_off)
+        return
+    kopf.on.startup(registry=registry)(oncall_startup)  # runs after operator_startup
+    kopf.on.cleanup(registry=registry)(oncall_cleanup)
+    schedules = (GROUP, VERSION, ONCALL_SCHEDULES)
+    kopf.on.create(*schedules, registry=registry)(oncallschedule_create)
+    kopf.on.update(*schedules, field="spec", registry=registry)(oncallschedule_update)
+    kopf.on.resume(*schedules, registry=registry)(oncallschedule_resume)
+    kopf.on.delete(*schedules, registry=registry)(oncallschedule_delete)
+    policies = (GROUP, VERSION, ESCALATION_POLICIES)
+    kopf.on.create(*policies, registry=registry)(escalationpolicy_create)
+    kopf.on.update(*policies, field="spec", registry=registry)(escalationpolicy_update)
+    kopf.on.resume(*policies, registry=registry)(escalationpolicy_resume)
+    kopf.on.delete(*policies, registry=registry)(escalationpolicy_delete)
 
 
 register(kopf.get_default_registry())

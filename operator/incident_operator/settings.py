@@ -19,12 +19,21 @@ come from a Secret through ``secretKeyRef`` in a cluster)::
     KUBE_API_SERVER               optional: talk to this API server URL (e.g. ``kubectl proxy``)
                                   instead of the service account or kubeconfig
     KUBE_API_TOKEN                optional bearer token for KUBE_API_SERVER
+
+On-call as code (OnCallSchedule and EscalationPolicy objects synced to the on-call service)::
+
+    ONCALL_URL                    where the on-call service listens
+    ONCALL_API_TOKEN              optional *admin* API token of the on-call service; when unset
+                                  (or blank) the on-call handlers are not registered at all and
+                                  the operator logs once that on-call sync is off
+    ONCALL_UNRESOLVED_RETRY_SECONDS  how long to wait before trying again an object that names
+                                  a user the on-call service does not know (yet)
 """
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -44,6 +53,18 @@ def _namespace(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+def _blank_is_unset(value: Any) -> Any:
+    """An empty variable (``ONCALL_API_TOKEN=``, a Secret key left empty) means "not set"."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)]
 
 
 class Config(BaseSettings):
@@ -69,8 +90,29 @@ class Config(BaseSettings):
     platform_public_url: HttpUrl | None = None
     kube_api_server: HttpUrl | None = None
     kube_api_token: SecretStr | None = None
+    oncall_url: HttpUrl = "http://127.0.0.1:8003"
+    oncall_api_token: OptionalSecret = Field(
+        default=None,
+        description="Admin API token of the on-call service; unset turns on-call sync off.",
+    )
+    oncall_unresolved_retry_seconds: Annotated[float, Field(gt=0, le=86400)] = 300.0
 
     @property
     def public_url(self) -> str:
         """Base URL people use to open incidents (defaults to the incident service)."""
         return self.platform_public_url or self.incident_management_url
+
+
+class _OnCallSwitch(BaseSettings):
+    """Only the on-call token, read exactly as :class:`Config` reads it (same variable rules),
+    without needing the rest of the configuration to be valid yet."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    oncall_api_token: OptionalSecret = None
+
+
+def oncall_sync_enabled() -> bool:
+    """Is ``ONCALL_API_TOKEN`` set? Decides, when the handlers are registered, whether the
+    OnCallSchedule and EscalationPolicy handlers exist at all."""
+    return _OnCallSwitch().oncall_api_token is not None

@@ -368,3 +368,98 @@ def run_operator(
         assert runner.exit_code == 0, runner.output[-5000:]
 
     return run
+
+
+# --- On-call as code: OnCallSchedule and EscalationPolicy ----------------------------------------
+
+ONCALL_KINDS = (
+    ("Alert", "alerts"),
+    ("Incident", "incidents"),
+    ("OnCallSchedule", "oncallschedules"),
+    ("EscalationPolicy", "escalationpolicies"),
+)
+
+
+class OnCallEmulatorThread(EmulatorThread):
+    """The emulator serving the OnCallSchedule and EscalationPolicy kinds too."""
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        async with Emulator() as emulator, kmock.Server(emulator) as server:
+            info = kmock.ResourceInfo
+            verbs = {"get", "list", "watch", "create", "patch", "delete"}
+            emulator.resources["v1/namespaces"] = info(
+                kind="Namespace", namespaced=False, verbs=verbs
+            )
+            emulator.resources["v1/events"] = info(kind="Event", namespaced=True, verbs=verbs)
+            for kind, plural in ONCALL_KINDS:
+                emulator.resources[f"{GROUP}/{VERSION}/{plural}"] = info(
+                    kind=kind,
+                    singular=kind.lower(),
+                    namespaced=True,
+                    subresources={"status"},
+                    verbs=verbs,
+                )
+            self.url = str(server.url).rstrip("/")
+            self._ready.set()
+            await self._stop.wait()
+
+
+@pytest.fixture
+def oncall_kube() -> Iterator[httpx.Client]:
+    """Like ``kube``, with the on-call kinds served. A test module that needs them overrides
+    ``kube`` with this one, so ``run_operator`` and ``kube_connection`` use it."""
+    with (
+        OnCallEmulatorThread() as emulator,
+        httpx.Client(base_url=emulator.url, timeout=10) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def oncall_token(platform: Platform) -> str:
+    """An admin-role API token (the on-call service's writes need the admin role)."""
+    response = httpx.post(
+        platform.incidents.url + "/api/v1/tokens",
+        json={"name": "incident-operator-oncall", "role": "admin"},
+        headers=platform.admin(),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["token"])
+
+
+@pytest.fixture
+def oncall_config(operator_config: Config, platform: Platform, oncall_token: str) -> Config:
+    """The operator's configuration with on-call sync on (short retry delays)."""
+    return Config.model_validate(
+        {
+            **operator_config.model_dump(),
+            "oncall_url": platform.oncall.url,
+            "oncall_api_token": oncall_token,
+            "oncall_unresolved_retry_seconds": 1.0,
+        }
+    )
+
+
+@pytest_asyncio.fixture
+async def oncall_memo(oncall_config: Config, oncall_kube: httpx.Client) -> AsyncIterator[kopf.Memo]:
+    """The memo kopf would hand the on-call handlers after start-up and login (emulator)."""
+    from incident_operator.oncallschedule import MEMO_KEY, OnCallSync
+
+    runtime = Runtime.create(oncall_config)
+    runtime.connect(kopf.ConnectionInfo(server=str(oncall_kube.base_url).rstrip("/")))
+    sync = OnCallSync.create(runtime)
+    yield kopf.Memo(runtime=runtime, **{MEMO_KEY: sync})
+    await sync.aclose()
+    await runtime.aclose()
+
+
+@pytest.fixture
+def oncall_environment(oncall_config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """On-call sync switched on for ``run_operator`` (through the environment, as in a
+    cluster); request it before calling ``run_operator``."""
+    assert oncall_config.oncall_api_token is not None
+    monkeypatch.setenv("ONCALL_URL", oncall_config.oncall_url)
+    monkeypatch.setenv("ONCALL_API_TOKEN", oncall_config.oncall_api_token.get_secret_value())
+    monkeypatch.setenv("ONCALL_UNRESOLVED_RETRY_SECONDS", "1")
+    return oncall_config
