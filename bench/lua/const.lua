@@ -1,0 +1,1 @@
+-- (a) GET of a constant: wrk's static request, nothing to build.
