@@ -3,6 +3,8 @@
 A round of alerts costs the same few statements whatever its size (read the
 state, then set-based writes over arrays, sent as one pipeline), so a webhook of
 100 alerts is one transaction of a handful of statements, not 100 of them.
+Arrays travel in PostgreSQL's binary format (``%(name)b``): dumping them as
+text costs four times as much client CPU, measured on 100-alert batches.
 
 Each write re-checks the state its decision was planned on: ``ON CONFLICT DO
 NOTHING`` on the partial unique indexes, ``WHERE status = ...`` guards, row
@@ -81,11 +83,11 @@ _READ_STATE = f"""
 SELECT 'fingerprint' AS kind, fingerprint AS key, id AS alert_id, incident_id,
        NULL AS severity
   FROM alerts
- WHERE status = 'firing' AND fingerprint = ANY(%(fingerprints)s)
+ WHERE status = 'firing' AND fingerprint = ANY(%(fingerprints)b::text[])
 UNION ALL
 SELECT 'service', service, NULL, id, severity
   FROM incidents
- WHERE status IN {OPEN} AND service = ANY(%(services)s)
+ WHERE status IN {OPEN} AND service = ANY(%(services)b::text[])
 """
 
 # New alerts, and the incidents the round opens for them, in one statement: a
@@ -95,20 +97,20 @@ _INSERT_ALERTS = f"""
 WITH created AS (
     INSERT INTO incidents (title, service, severity, status, alert_count)
     SELECT title, service, severity, 'triggered', alert_count
-      FROM unnest(%(c_service)s::text[], %(c_title)s::text[], %(c_severity)s::text[],
-                  %(c_count)s::int[]) AS c(service, title, severity, alert_count)
+      FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
+                  %(c_count)b::int[]) AS c(service, title, severity, alert_count)
     ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
     RETURNING id, service
 ), target AS (
     SELECT service, id FROM created
     UNION ALL
-    SELECT service, id FROM unnest(%(o_service)s::text[], %(o_id)s::bigint[]) AS o(service, id)
+    SELECT service, id FROM unnest(%(o_service)b::text[], %(o_id)b::bigint[]) AS o(service, id)
 ), incoming AS (
     SELECT * FROM unnest(
-        %(fingerprint)s::text[], %(service)s::text[], %(summary)s::text[],
-        %(severity)s::text[], %(source)s::text[], %(description)s::text[],
-        %(labels)s::jsonb[], %(annotations)s::jsonb[], %(starts_at)s::timestamptz[],
-        %(ends_at)s::timestamptz[], %(integration_id)s::uuid[], %(kind)s::text[]
+        %(fingerprint)b::text[], %(service)b::text[], %(summary)b::text[],
+        %(severity)b::text[], %(source)b::text[], %(description)b::text[],
+        %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
+        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(kind)b::text[]
     ) WITH ORDINALITY AS a(fingerprint, service, summary, severity, source, description,
                            labels, annotations, starts_at, ends_at, integration_id, kind, n)
 ), inserted AS (
@@ -140,7 +142,7 @@ SELECT 'alert', fingerprint, id, incident_id FROM inserted
 # last so that it is held only until the commit that follows.
 _GROW_INCIDENTS = f"""
 WITH grown AS (
-    SELECT * FROM unnest(%(g_id)s::bigint[], %(g_added)s::int[], %(g_severity)s::text[])
+    SELECT * FROM unnest(%(g_id)b::bigint[], %(g_added)b::int[], %(g_severity)b::text[])
         AS g(id, added, severity)
 ), previous AS (
     SELECT i.id, i.severity FROM incidents i JOIN grown g ON g.id = i.id
@@ -173,7 +175,7 @@ SELECT id FROM updated
 _DEDUPLICATE = """
 UPDATE alerts
    SET occurrences = occurrences + 1, last_seen_at = now()
-  FROM unnest(%(d_fingerprint)s::text[]) AS d(fingerprint)
+  FROM unnest(%(d_fingerprint)b::text[]) AS d(fingerprint)
  WHERE alerts.fingerprint = d.fingerprint AND alerts.status = 'firing'
 RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 """
@@ -181,13 +183,13 @@ RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 # Taken before resolving so that two resolutions of an incident's last alerts are
 # serialised: the second one then sees the first and closes the incident.
 _LOCK_INCIDENTS = """
-SELECT id FROM incidents WHERE id = ANY(%(r_incident)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+SELECT id FROM incidents WHERE id = ANY(%(r_incident)b::bigint[]) ORDER BY id FOR NO KEY UPDATE
 """
 
 _RESOLVE = """
 WITH closing AS (
-    SELECT * FROM unnest(%(r_fingerprint)s::text[], %(r_ends_at)s::timestamptz[],
-                         %(r_summary)s::text[]) WITH ORDINALITY AS r(fingerprint, ends_at,
+    SELECT * FROM unnest(%(r_fingerprint)b::text[], %(r_ends_at)b::timestamptz[],
+                         %(r_summary)b::text[]) WITH ORDINALITY AS r(fingerprint, ends_at,
                                                                      summary, n)
 ), resolved AS (
     UPDATE alerts
@@ -211,7 +213,7 @@ WITH closed AS (
     UPDATE incidents AS i
        SET status = 'resolved', resolved_at = now(), updated_at = now(),
            change_seq = nextval('incident_change_seq')
-     WHERE i.id = ANY(%(r_incident)s::bigint[])
+     WHERE i.id = ANY(%(r_incident)b::bigint[])
        AND i.status IN {OPEN}
        AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
  RETURNING i.id, i.service, i.severity, i.created_at, i.acknowledged_at, i.resolved_at,

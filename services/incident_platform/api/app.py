@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -92,6 +92,39 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class LatencyMiddleware:
+    """Observes each request's latency by route template.
+
+    Plain ASGI rather than ``BaseHTTPMiddleware``: that one costs about half a
+    millisecond per request (a task and a stream per call), measured on the
+    ingestion hot path.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_DURATION.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
 def _service_unavailable(reason: str) -> JSONResponse:
     return JSONResponse(
         {"detail": f"database unavailable, retry later: {reason}"},
@@ -171,18 +204,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
-    @app.middleware("http")
-    async def record_latency(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        REQUEST_DURATION.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
+    app.add_middleware(LatencyMiddleware)
 
     async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
         return _service_unavailable(

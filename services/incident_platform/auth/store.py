@@ -67,6 +67,15 @@ def forget_cached_credentials() -> None:
     _tokens.clear()
 
 
+def cached_integration(key: str) -> tuple[bool, IntegrationIdentity | None]:
+    """(found in the cache, what it says) without touching the database."""
+    return _integrations.get(hash_secret(key))
+
+
+def cached_token(token: str) -> tuple[bool, Principal | None]:
+    return _tokens.get(hash_secret(token))
+
+
 def find_integration(engine: Engine, key: str, *, ttl: float) -> IntegrationIdentity | None:
     digest = hash_secret(key)
     hit, cached = _integrations.get(digest)
