@@ -124,13 +124,23 @@ WITH created AS (
     ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
     RETURNING id, incident_id, fingerprint
 ), timeline AS (
+    -- One entry per incident and kind, not per alert: a storm of 500 alerts makes
+    -- one readable "500 alerts attached" line, and 100x fewer rows to write.
     INSERT INTO timeline_events (incident_id, kind, actor, message, data)
-    SELECT i.incident_id, a.kind, %(actor)s,
-           CASE a.kind WHEN 'created' THEN 'Incident opened by alert: '
-                       ELSE 'Alert attached: ' END || a.summary,
-           jsonb_build_object('alert_id', i.id, 'fingerprint', a.fingerprint)
-      FROM inserted i JOIN incoming a ON a.fingerprint = i.fingerprint
-     ORDER BY a.n
+    SELECT incident_id, kind, %(actor)s,
+           CASE WHEN kind = 'created' THEN 'Incident opened by alert: ' || first_summary
+                WHEN alerts = 1 THEN 'Alert attached: ' || first_summary
+                ELSE alerts || ' alerts attached, first: ' || first_summary END,
+           jsonb_build_object('alert_ids', alert_ids, 'fingerprints', fingerprints)
+      FROM (
+          SELECT i.incident_id, a.kind, count(*) AS alerts, min(a.n) AS first,
+                 (array_agg(a.summary ORDER BY a.n))[1] AS first_summary,
+                 jsonb_agg(i.id ORDER BY a.n) AS alert_ids,
+                 jsonb_agg(a.fingerprint ORDER BY a.n) AS fingerprints
+            FROM inserted i JOIN incoming a ON a.fingerprint = i.fingerprint
+           GROUP BY i.incident_id, a.kind
+      ) AS per_incident
+     ORDER BY first
 )
 SELECT 'incident' AS kind, service AS key, id, id AS incident_id FROM created
 UNION ALL
@@ -200,10 +210,19 @@ WITH closing AS (
  RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 ), timeline AS (
     INSERT INTO timeline_events (incident_id, kind, actor, message, data)
-    SELECT x.incident_id, 'alert_resolved', %(actor)s, 'Alert resolved: ' || r.summary,
-           jsonb_build_object('alert_id', x.id, 'fingerprint', x.fingerprint)
-      FROM resolved x JOIN closing r ON r.fingerprint = x.fingerprint
-     ORDER BY r.n
+    SELECT incident_id, 'alert_resolved', %(actor)s,
+           CASE WHEN alerts = 1 THEN 'Alert resolved: ' || first_summary
+                ELSE alerts || ' alerts resolved, first: ' || first_summary END,
+           jsonb_build_object('alert_ids', alert_ids, 'fingerprints', fingerprints)
+      FROM (
+          SELECT x.incident_id, count(*) AS alerts, min(r.n) AS first,
+                 (array_agg(r.summary ORDER BY r.n))[1] AS first_summary,
+                 jsonb_agg(x.id ORDER BY r.n) AS alert_ids,
+                 jsonb_agg(x.fingerprint ORDER BY r.n) AS fingerprints
+            FROM resolved x JOIN closing r ON r.fingerprint = x.fingerprint
+           GROUP BY x.incident_id
+      ) AS per_incident
+     ORDER BY first
 )
 SELECT id, incident_id, fingerprint FROM resolved
 """

@@ -79,9 +79,10 @@ class Alert(AlertBase, table=True):
     incident_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False)
     )
-    integration_id: uuid.UUID | None = Field(
-        default=None, foreign_key="integrations.id", ondelete="SET NULL"
-    )
+    # Which sender it came from. Deliberately not a foreign key: the check would take a
+    # KEY SHARE lock on the one integration row for every alert, and under load every
+    # ingesting transaction queued on that row. Integrations are revoked, never deleted.
+    integration_id: uuid.UUID | None = Field(default=None)
     status: AlertStatus = Field(sa_type=String(16))
     fingerprint: str = Field(max_length=255)
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

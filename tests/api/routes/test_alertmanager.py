@@ -97,6 +97,14 @@ def test_hundred_alerts_are_one_transaction(
     assert sum(r["action"] == "created" for r in response.json()["results"]) == 7
     # One for the batch, a few for the auth lookup and our own probes; never ~100.
     assert after - before <= 6
+    # The timeline gets one line per incident for the batch, not one per alert.
+    with connect(platform.database_url) as connection:
+        lines = connection.execute(
+            "SELECT kind, message FROM timeline_events ORDER BY id"
+        ).fetchall()
+    assert sorted(kind for kind, _ in lines) == ["alert_attached"] * 7 + ["created"] * 7
+    attached = [message for kind, message in lines if kind == "alert_attached"]
+    assert all(" alerts attached, first: " in message for message in attached)
 
 
 def test_bad_alert_status_is_422_naming_its_position(
