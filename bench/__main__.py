@@ -107,19 +107,21 @@ def main(argv: list[str] | None = None) -> int:
                         f"row ({scenario.key}) started on a busy machine:"
                         f" {busy:.0f}% of the cores in use by other processes"
                     )
-                row = scenario.run(context)
+                result = scenario.run(context)
             except (WrkError, RuntimeError, OSError, httpx.HTTPError, psycopg.Error) as error:
                 message = f"ROW ({scenario.key}) FAILED TO RUN: {error}"
                 print(f"!!! {message}", flush=True)
                 failures.append(message)
                 continue
-            rows.append(row)
-            m = row.measurement
-            print(
-                f"    {m.calls_per_second:,.0f} req/s, p50 {m.p50_ms:.2f} ms, p99 {m.p99_ms:.2f} ms"
-                + (f", ERRORS {m.errors} {m.statuses}" if row.failed else ""),
-                flush=True,
-            )
+            for row in result if isinstance(result, list) else [result]:
+                rows.append(row)
+                m = row.measurement
+                print(
+                    f"    [{row.key}] {m.calls_per_second:,.0f} req/s, p50 {m.p50_ms:.2f} ms,"
+                    f" p99 {m.p99_ms:.2f} ms"
+                    + (f", ERRORS {m.errors} {m.statuses}" if row.failed else ""),
+                    flush=True,
+                )
         context.use(None)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything", file=sys.stderr, flush=True)

@@ -91,6 +91,7 @@ class Row:
 class Scenario:
     key: str
     title: str
-    run: "Callable[[Context], Row]"
+    # A scenario gives one row, or several measured on one set-up (the engine ticks).
+    run: "Callable[[Context], Row | list[Row]]"
     # The stack that must be up while the row runs; None for in-process rows.
     stack: StackName | None = None

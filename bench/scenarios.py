@@ -172,6 +172,146 @@ def parse_alertmanager_batch(ctx: Context) -> Row:
     )
 
 
+def oncall_lookup(ctx: Context) -> Row:
+    """``oncall_at`` on a 3-layer, 20-user schedule with 50 overrides, started years ago."""
+    from datetime import timedelta
+
+    from incident_platform.schedule.benchmark import benchmark_schedule
+    from incident_platform.schedule.rules import oncall_at
+
+    schedule, overrides, now = benchmark_schedule()
+    instants = iter([now + timedelta(minutes=37 * n) for n in range(30_000)])
+    measurement = time_calls(
+        lambda: oncall_at(schedule, overrides, next(instants)), iterations=20_000, max_seconds=5
+    )
+    return Row(
+        "m2",
+        "in process: oncall(at), 3 layers, 20 users, 50 overrides",
+        "micro",
+        measurement,
+        note="aim: under 1 ms per call",
+    )
+
+
+def render_year(ctx: Context) -> Row:
+    from datetime import timedelta
+
+    from incident_platform.schedule.benchmark import benchmark_schedule
+    from incident_platform.schedule.rules import render_shifts
+
+    schedule, overrides, now = benchmark_schedule()
+    measurement = time_calls(
+        lambda: render_shifts(schedule, overrides, now, now + timedelta(days=365)),
+        iterations=50,
+        max_seconds=10,
+    )
+    return Row("m3", "in process: render a year of that schedule's shifts", "micro", measurement)
+
+
+def _seed_engine_load(url: str, incidents: int) -> None:
+    """10,000 open incidents of routed services, seeded with the rows the API would write."""
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as db:
+        user = db.execute(
+            "INSERT INTO users (id, name, email, timezone, contact_methods) VALUES"
+            " (gen_random_uuid(), 'bench', 'bench@example.com', 'UTC',"
+            ' \'[{"type": "webhook", "address": "http://127.0.0.1:9/bench"}]\')'
+            " RETURNING id"
+        ).fetchone()
+        assert user is not None
+        layers = json.dumps(
+            [
+                {
+                    "name": "primary",
+                    "users": [str(user[0])],
+                    "start": "2026-01-01T09:00:00+00:00",
+                    "rotation": {"type": "daily", "handoff_time": "09:00"},
+                    "restrictions": [],
+                }
+            ]
+        )
+        schedule = db.execute(
+            "INSERT INTO schedules (id, name, timezone, layers) VALUES"
+            " (gen_random_uuid(), 'bench', 'UTC', %s::jsonb) RETURNING id",
+            (layers,),
+        ).fetchone()
+        assert schedule is not None
+        steps = json.dumps(
+            [
+                {"delay_minutes": 0, "targets": [{"type": "schedule", "id": str(schedule[0])}]},
+                {"delay_minutes": 5, "targets": [{"type": "user", "id": str(user[0])}]},
+            ]
+        )
+        policy = db.execute(
+            "INSERT INTO escalation_policies (id, name, steps, repeat) VALUES"
+            " (gen_random_uuid(), 'bench', %s::jsonb, 0) RETURNING id",
+            (steps,),
+        ).fetchone()
+        assert policy is not None
+        db.execute(
+            "INSERT INTO service_routing (service, escalation_policy_id, updated_at)"
+            " SELECT 'tick-' || n, %s, now() - interval '1 hour'"
+            " FROM generate_series(1, %s) AS n",
+            (policy[0], incidents),
+        )
+        db.execute(
+            "INSERT INTO incidents (title, service, severity, status, alert_count)"
+            " SELECT 'bench ' || n, 'tick-' || n, 'critical', 'triggered', 1"
+            " FROM generate_series(1, %s) AS n",
+            (incidents,),
+        )
+        db.execute("ANALYZE")
+
+
+ENGINE_INCIDENTS = 10_000
+
+
+def engine_ticks(ctx: Context) -> list[Row]:
+    """Escalation-engine ticks over 10,000 open incidents: a storm opening them all at
+    once (start 10,000 escalations and fire step 1), a tick where step 2 of each comes
+    due (10,000 pages), and an ordinary tick with nothing due."""
+    from datetime import timedelta
+    from functools import partial
+
+    from sqlalchemy import text
+
+    from incident_platform.clock import utc_now
+    from incident_platform.db import make_engine
+    from incident_platform.escalation.engine import update_all
+    from incident_platform.settings import Settings
+
+    _seed_engine_load(ctx.database.url, ENGINE_INCIDENTS)
+    engine = make_engine(Settings(database_url=ctx.database.url))
+    rows = []
+    try:
+        start = utc_now()
+        for key, title, at in (
+            ("m4", "all open at once: start escalations, fire step 1 of each", start),
+            ("m5", "step 2 of each comes due: 10,000 pages", start + timedelta(minutes=6)),
+            ("m6", "nothing due", start + timedelta(minutes=7)),
+        ):
+            measurement = time_calls(partial(update_all, engine, at), iterations=1, warmup=0)
+            rows.append(
+                Row(
+                    key,
+                    f"engine tick over {ENGINE_INCIDENTS:,} open incidents: {title}",
+                    "micro",
+                    measurement,
+                    note="aim: a tick under 1 s",
+                )
+            )
+        with engine.connect() as connection:
+            pages = connection.execute(text("SELECT count(*) FROM notifications")).scalar_one()
+        if pages != 2 * ENGINE_INCIDENTS:
+            rows[-1].measurement.errors["pages"] = abs(2 * ENGINE_INCIDENTS - pages)
+    finally:
+        engine.dispose()
+    return rows
+
+
 SCENARIOS: list[Scenario] = [
     Scenario("a", "bare constant", bare_constant, stack="baseline"),
     Scenario("b", "bare upsert", bare_upsert, stack="baseline"),
@@ -185,4 +325,7 @@ SCENARIOS: list[Scenario] = [
         stack="platform",
     ),
     Scenario("m1", "parse a batch", parse_alertmanager_batch),
+    Scenario("m2", "oncall(at)", oncall_lookup),
+    Scenario("m3", "render a year", render_year),
+    Scenario("m4", "engine ticks over 10,000 open incidents", engine_ticks),
 ]
