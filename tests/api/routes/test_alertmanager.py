@@ -102,8 +102,8 @@ def test_hundred_alerts_are_one_transaction(
         lines = connection.execute(
             "SELECT kind, message FROM timeline_events ORDER BY id"
         ).fetchall()
-    assert sorted(kind for kind, _ in lines) == ["alert_attached"] * 7 + ["created"] * 7
-    attached = [message for kind, message in lines if kind == "alert_attached"]
+    assert sorted(str(kind) for kind, _ in lines) == ["alert_attached"] * 7 + ["created"] * 7
+    attached = [str(message) for kind, message in lines if kind == "alert_attached"]
     assert all(" alerts attached, first: " in message for message in attached)
 
 
