@@ -95,8 +95,9 @@ def test_hundred_alerts_are_one_transaction(
     assert response.status_code == 202
     assert len(response.json()["results"]) == 100
     assert sum(r["action"] == "created" for r in response.json()["results"]) == 7
-    # One for the batch, a few for the auth lookup and our own probes; never ~100.
-    assert after - before <= 6
+    # One for the batch, a few for the auth lookup, pool pre-pings and our own probes,
+    # which the statistics collector may count a little late; per-alert commits would be ~100.
+    assert after - before <= 12
     # The timeline gets one line per incident for the batch, not one per alert.
     with connect(platform.database_url) as connection:
         lines = connection.execute(
