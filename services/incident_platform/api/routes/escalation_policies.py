@@ -4,11 +4,10 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
-from incident_platform.api.errors import conflict, field_error, not_found
+from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
 from incident_platform.clock import utc_now
 from incident_platform.escalation.models import EscalationPolicyModel
 from incident_platform.escalation.store import unknown_targets
@@ -57,12 +56,7 @@ def _check_targets(session: SessionDep, body: EscalationPolicyModel) -> None:
 
 
 def _save(session: SessionDep, row: EscalationPolicyRow) -> None:
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise field_error(("name",), f"a policy named {row.name!r} already exists") from error
-    session.refresh(row)
+    commit_unique(session, row, "name", f"a policy named {row.name!r} already exists")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EscalationPolicyPublic)

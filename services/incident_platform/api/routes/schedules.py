@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from incident_platform.api.deps import (
@@ -19,7 +18,7 @@ from incident_platform.api.deps import (
     bearer_credential,
     check_role,
 )
-from incident_platform.api.errors import conflict, field_error, not_found
+from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
 from incident_platform.auth.models import Role
 from incident_platform.auth.store import Principal
 from incident_platform.clock import utc_now
@@ -126,12 +125,7 @@ def _path(dotted: str) -> list[str | int]:
 
 
 def _save(session: SessionDep, row: ScheduleRow) -> None:
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise field_error(("name",), f"a schedule named {row.name!r} already exists") from error
-    session.refresh(row)
+    commit_unique(session, row, "name", f"a schedule named {row.name!r} already exists")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SchedulePublic)

@@ -2,11 +2,10 @@ import uuid
 
 from fastapi import APIRouter, status
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
-from incident_platform.api.errors import conflict, field_error, not_found
+from incident_platform.api.errors import commit_unique, conflict, not_found
 from incident_platform.user.models import User, UserCreate, UserPublic, UsersPublic
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -24,12 +23,7 @@ def _load(session: SessionDep, user_id: uuid.UUID) -> User:
 
 
 def _save(session: SessionDep, user: User) -> None:
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise field_error(("email",), f"a user with e-mail {user.email} already exists") from error
-    session.refresh(user)
+    commit_unique(session, user, "email", f"a user with e-mail {user.email} already exists")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
