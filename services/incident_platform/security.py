@@ -27,9 +27,5 @@ def secrets_match(candidate: str, expected: str) -> bool:
     return hmac.compare_digest(candidate.encode("utf-8"), expected.encode("utf-8"))
 
 
-def digest_matches(secret: str, expected_digest: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), expected_digest)
-
-
 def masked(secret_prefix: str) -> str:
     return f"{secret_prefix}…"

@@ -38,10 +38,6 @@ class IllegalTransition(Exception):
         self.current = current
 
 
-def allowed_from(transition: Transition) -> frozenset[IncidentStatus]:
-    return _LEGAL[transition]
-
-
 def next_status(current: IncidentStatus, transition: Transition) -> IncidentStatus:
     """The status after ``transition``, or :class:`IllegalTransition` if it may not happen."""
     if current not in _LEGAL[transition]:
