@@ -3,6 +3,9 @@
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from incident_platform.metrics import NOTIFICATION_CHANNELS
+from incident_platform.notification.models import Channel
+from support.database import connect
 from support.platform import Platform
 from support.services import ServiceProcess
 
@@ -107,3 +110,55 @@ def test_open_incident_gauge_comes_from_the_database_and_survives_a_restart(
         assert sample(fresh.url, "incidents_open", service="g1", status="acknowledged") == 1
     finally:
         fresh.stop()
+
+
+def test_every_service_reports_readiness_pool_and_worker_process_metrics(
+    platform: Platform,
+) -> None:
+    for service in (platform.ingestion, platform.incidents, platform.oncall):
+        url = service.url
+        assert sample(url, "platform_ready") == 1, service.module
+        # Two workers, each with its own pool: capacities add up across the workers' files.
+        assert sample(url, "db_pool_connections_max") >= 2 * 15, service.module
+        assert sample(url, "db_pool_connections_in_use") >= 0, service.module
+        assert sample(url, "process_resident_memory_bytes") > 10_000_000, service.module
+        assert sample(url, "process_cpu_seconds_total") > 0, service.module
+
+
+def test_outbox_gauges_read_the_oldest_pending_delivery_from_the_database(
+    platform: Platform, ingest: httpx.Client, generic_auth: dict[str, str]
+) -> None:
+    url = platform.oncall.url
+    assert sample(url, "notification_outbox_pending") == 0
+    assert sample(url, "notification_outbox_oldest_pending_seconds") == 0
+    incident = ingest.post(
+        "/api/v1/alerts", json={"service": "outbox", "summary": "x"}, headers=generic_auth
+    ).json()["incident_id"]
+    with connect(platform.database_url) as connection:
+        for minutes, status in ((10, "pending"), (3, "pending"), (60, "sent")):
+            connection.execute(
+                "INSERT INTO notifications (incident_id, channel, address, event, status,"
+                " attempts, next_attempt_at, data, created_at)"
+                " VALUES (%s, 'webhook', 'http://127.0.0.1:9/x', 'page', %s, 0, now(), '{}',"
+                " now() - make_interval(mins => %s))",
+                (incident, status, minutes),
+            )
+    assert sample(url, "notification_outbox_pending") == 2
+    oldest = sample(url, "notification_outbox_oldest_pending_seconds")
+    assert 600 <= oldest < 3600, "the oldest pending one, not the sent one"
+
+
+def test_every_notification_channel_and_outcome_is_exported_before_any_delivery(
+    platform: Platform,
+) -> None:
+    text = httpx.get(platform.oncall.url + "/metrics").text
+    exported = {
+        (s.labels["channel"], s.labels["outcome"])
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "notifications_sent_total"
+    }
+    assert set(NOTIFICATION_CHANNELS) == {channel.value for channel in Channel}
+    for channel in Channel:
+        for outcome in ("sent", "retry", "failed"):
+            assert (channel.value, outcome) in exported

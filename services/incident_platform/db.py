@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlmodel import Session
 
+from incident_platform.metrics import instrument_pool
 from incident_platform.settings import Settings, get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -61,7 +62,10 @@ def make_engine(settings: Settings) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings())
+    settings = get_settings()
+    engine = make_engine(settings)
+    instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
+    return engine
 
 
 def session_scope() -> Iterator[Session]:

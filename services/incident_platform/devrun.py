@@ -21,6 +21,7 @@ from tenacity import Retrying, stop_after_delay, wait_exponential_jitter
 
 from incident_platform.demo import seed_demo_oncall, start_demo_receiver
 from incident_platform.devdb import EmbeddedPostgres
+from incident_platform.devprometheus import start_prometheus
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ def _demo_integration_key(data: Path, host: str, token: str) -> str:
     return key
 
 
+def _monitoring(data: Path, host: str) -> list[subprocess.Popen[bytes]]:
+    """Prometheus scraping the services, when its binary is installed (else a hint line)."""
+    targets = {spec.module.rsplit(".", 1)[-1].replace("_", "-"): f"{host}:{spec.port}"
+               for spec in SERVICES}  # fmt: skip
+    prometheus = start_prometheus(data, host, targets)
+    return [prometheus] if prometheus is not None else []
+
+
 def main() -> None:
     data = _data_dir()
     data.mkdir(parents=True, exist_ok=True)
@@ -139,6 +148,7 @@ def main() -> None:
             children.append(_start_service(spec, env, host))
         for spec in SERVICES:
             _wait_ready(spec, host)
+        children.extend(_monitoring(data, host))
         key = _demo_integration_key(data, host, token)
         receiver = start_demo_receiver(host, DEMO_RECEIVER_PORT)
         seed_demo_oncall(f"http://{host}:8003", token, f"http://{host}:{DEMO_RECEIVER_PORT}")

@@ -9,19 +9,27 @@ restart and the same whichever worker answers.
 
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -103,19 +111,26 @@ class OpenIncidentsCollector(Collector):
         yield up
 
 
-def render_metrics(engine: Engine | None) -> bytes:
-    """The exposition for one scrape: every worker's series, plus database-backed gauges."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def render_metrics(
+    engine: Engine, scrape_collectors: Iterable[Callable[[Engine], Collector]] = ()
+) -> bytes:
+    """The exposition for one scrape: every worker's series, plus database-backed gauges.
+
+    ``scrape_collectors`` are built over ``engine`` and read the database at scrape time;
+    readiness (``platform_ready``) is always among them.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(WorkerProcessCollector(directory))
     else:
         registry = REGISTRY
     output = generate_latest(registry)
-    if engine is not None:
-        extra = CollectorRegistry()
-        extra.register(OpenIncidentsCollector(engine))
-        output += generate_latest(extra)
-    return output
+    extra = CollectorRegistry()
+    for collector in (ReadinessCollector, *scrape_collectors):
+        extra.register(collector(engine))
+    return output + generate_latest(extra)
 
 
 # Notification delivery (the on-call outbox). outcome: sent | retry | failed.
@@ -124,6 +139,13 @@ NOTIFICATIONS_SENT = Counter(
     "Notification delivery attempts, by channel and outcome (sent, retry, failed).",
     ["channel", "outcome"],
 )
+# Every channel and outcome exists from the start at 0, so increase() sees the first failure
+# (a series created by its first increment would appear already at 1). The channels of
+# notification/models.py's Channel; tests/test_metrics.py checks they agree.
+NOTIFICATION_CHANNELS = ("webhook", "slack", "email")
+for _channel in NOTIFICATION_CHANNELS:
+    for _outcome in ("sent", "retry", "failed"):
+        NOTIFICATIONS_SENT.labels(channel=_channel, outcome=_outcome)
 # From a tenth of a second (paged straight away) to an hour (paging is broken).
 FIRST_NOTIFICATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 FIRST_NOTIFICATION_LATENCY = Histogram(
@@ -132,3 +154,136 @@ FIRST_NOTIFICATION_LATENCY = Histogram(
     ["service", "severity"],
     buckets=FIRST_NOTIFICATION_BUCKETS,
 )
+
+
+# The escalation engine loop (escalation/runner.py). "max" across workers: the freshest tick of
+# any process, so one worker still ticking keeps the engine-stalled alert quiet.
+ENGINE_LAST_TICK = Gauge(
+    "escalation_engine_last_tick_timestamp_seconds",
+    "Unix time at which the escalation engine last finished a tick without error.",
+    multiprocess_mode="max",
+)
+ENGINE_TICK_DURATION = Histogram(
+    "escalation_engine_tick_duration_seconds",
+    "Seconds one escalation engine tick took, failed ticks included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def timed_engine_tick(step: Callable[[], T]) -> Callable[[], T]:
+    """``step`` observed as an engine tick: its duration always, its finish time on success."""
+
+    def tick() -> T:
+        started = time.perf_counter()
+        try:
+            result = step()
+        finally:
+            ENGINE_TICK_DURATION.observe(time.perf_counter() - started)
+        ENGINE_LAST_TICK.set(time.time())
+        return result
+
+    return tick
+
+
+# Connections each process's SQLAlchemy pool has handed out, summed over live workers.
+DB_POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use",
+    "Database connections currently checked out of the pool.",
+    multiprocess_mode="livesum",
+)
+DB_POOL_CAPACITY = Gauge(
+    "db_pool_connections_max",
+    "Connections the pool may hand out at most (pool size plus overflow).",
+    multiprocess_mode="livesum",
+)
+
+
+def instrument_pool(engine: Engine, capacity: int) -> None:
+    """Keep ``db_pool_connections_*`` up to date from the pool's checkout and checkin events."""
+    DB_POOL_CAPACITY.inc(capacity)
+    event.listen(engine, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+
+
+class ReadinessCollector(Collector):
+    """``platform_ready``: 1 when the service is ready as ``/readyz`` says (database, schema)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from incident_platform.db import schema_status  # db imports this module
+
+        ready = GaugeMetricFamily(
+            "platform_ready",
+            "1 when the database answers and its schema is at head (as /readyz), else 0.",
+        )
+        ready.add_metric([], 1 if schema_status(self._engine) is None else 0)
+        yield ready
+
+
+class OutboxCollector(Collector):
+    """The notification outbox as the database holds it, read at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        oldest = GaugeMetricFamily(
+            "notification_outbox_oldest_pending_seconds",
+            "Age of the oldest notification still waiting to be delivered (0 when none).",
+        )
+        pending = GaugeMetricFamily(
+            "notification_outbox_pending", "Notifications waiting to be delivered."
+        )
+        try:
+            with self._engine.connect() as connection:
+                count, age = connection.execute(
+                    text(
+                        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+                        " FROM notifications WHERE status = 'pending'"
+                    )
+                ).one()
+        except Exception as error:  # platform_ready reports the outage; the scrape goes on
+            logger.warning("outbox gauges not collected: %s", type(error).__name__)
+            return
+        pending.add_metric([], count)
+        oldest.add_metric([], float(age))
+        yield pending
+        yield oldest
+
+
+class WorkerProcessCollector(Collector):
+    """CPU, memory and open files summed over the live workers sharing the multiprocess dir.
+
+    The client's own process collector only sees the process that answers the scrape; with
+    several uvicorn workers that is a different one each time.
+    """
+
+    _SUMMED = ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds")
+
+    def __init__(self, directory: str) -> None:
+        self._directory = Path(directory)
+
+    def _worker_pids(self) -> set[int]:
+        pids = set()
+        for path in self._directory.glob("*.db"):
+            pid = path.stem.rsplit("_", 1)[-1]
+            if pid.isdigit() and Path(f"/proc/{pid}").exists():
+                pids.add(int(pid))
+        return pids
+
+    def collect(self) -> Iterator[Metric]:
+        totals: dict[str, float] = dict.fromkeys(self._SUMMED, 0.0)
+        families: dict[str, Metric] = {}
+        for pid in self._worker_pids():
+            collector = ProcessCollector(pid=partial(int, pid), registry=None)
+            for family in collector.collect():
+                for sample in family.samples:
+                    if sample.name in totals:
+                        totals[sample.name] += sample.value
+                        families.setdefault(sample.name, family)
+        for name, family in families.items():
+            summed = Metric(family.name, family.documentation, family.type)
+            summed.add_sample(name, {}, totals[name])
+            yield summed

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from incident_platform.api.app import create_app
 from incident_platform.api.routes import ack, escalation_policies, schedules, services, users
 from incident_platform.escalation.runner import EngineRunner
+from incident_platform.metrics import OutboxCollector
 from incident_platform.serve import serve
 from incident_platform.settings import get_settings
 
@@ -22,6 +23,7 @@ def build_app() -> FastAPI:
             services.router,
             ack.router,
         ],
+        scrape_collectors=[OutboxCollector],
         on_start=runner.start if runner else None,
         on_stop=runner.stop if runner else None,
     )

@@ -43,4 +43,8 @@ def serve(factory: str, *, default_port: int) -> None:
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A worker answers the supervisor's health check only once its app is imported; on a
+        # loaded machine (or a CPU-limited pod) that takes longer than uvicorn's 5 s default,
+        # and the worker would be killed and respawned over and over.
+        timeout_worker_healthcheck=60,
     )

@@ -10,11 +10,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
@@ -26,7 +28,7 @@ from incident_platform.db import (
     is_outage,
     schema_status,
 )
-from incident_platform.metrics import REQUEST_DURATION, render_metrics
+from incident_platform.metrics import REQUEST_DURATION, OpenIncidentsCollector, render_metrics
 from incident_platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -183,6 +185,7 @@ def create_app(
     routers: Iterable[APIRouter],
     description: str = "",
     with_open_incident_gauge: bool = False,
+    scrape_collectors: Sequence[Callable[[Engine], Collector]] = (),
     on_start: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
 ) -> FastAPI:
@@ -239,8 +242,12 @@ def create_app(
 
     @app.get("/metrics", tags=["health"], summary="Prometheus exposition")
     def metrics() -> Response:
-        engine = get_engine() if with_open_incident_gauge else None
-        return Response(render_metrics(engine), media_type="text/plain; version=0.0.4")
+        collectors = [*scrape_collectors]
+        if with_open_incident_gauge:
+            collectors.append(OpenIncidentsCollector)
+        return Response(
+            render_metrics(get_engine(), collectors), media_type="text/plain; version=0.0.4"
+        )
 
     for router in routers:
         app.include_router(router)

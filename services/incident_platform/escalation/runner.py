@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from incident_platform.db import get_engine, is_outage
 from incident_platform.escalation.engine import update_all
+from incident_platform.metrics import timed_engine_tick
 from incident_platform.notification.delivery import deliver_due
 from incident_platform.notification.signing import ack_key
 from incident_platform.settings import get_settings
@@ -25,7 +26,7 @@ class EngineRunner:
         self._threads = [
             threading.Thread(
                 target=self._loop,
-                args=("escalation", lambda: update_all(get_engine())),
+                args=("escalation", timed_engine_tick(lambda: update_all(get_engine()))),
                 name="escalation-engine",
                 daemon=True,
             ),
