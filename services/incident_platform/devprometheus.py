@@ -43,10 +43,10 @@ def scrape_config(targets: Mapping[str, str], rule_files: list[str]) -> dict[str
 
 
 def start_prometheus(
-    data: Path, host: str, targets: Mapping[str, str]
+    data: Path, host: str, targets: Mapping[str, str], port: int = PROMETHEUS_PORT
 ) -> subprocess.Popen[bytes] | None:
-    """Prometheus on ``host``:9090 with its data under ``data``/prometheus, or None (and one
-    line saying how to get it) when the binary is missing."""
+    """Prometheus on ``host``:``port`` with its data under ``data``/prometheus, ready; None
+    (and one line saying why) when the binary is missing or it does not start."""
     binary = shutil.which("prometheus")
     if binary is None:
         print(MISSING_HINT, flush=True)
@@ -64,13 +64,13 @@ def start_prometheus(
                 binary,
                 f"--config.file={config}",
                 f"--storage.tsdb.path={home / 'data'}",
-                f"--web.listen-address={host}:{PROMETHEUS_PORT}",
+                f"--web.listen-address={host}:{port}",
                 "--storage.tsdb.retention.time=7d",
             ],
             stdout=log,
             stderr=log,
         )
-    url = f"http://{host}:{PROMETHEUS_PORT}"
+    url = f"http://{host}:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -80,7 +80,7 @@ def start_prometheus(
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    print(f"prometheus did not start (is :{PROMETHEUS_PORT} taken?); see {log_path}", flush=True)
+    print(f"prometheus did not start (is :{port} taken?); see {log_path}", flush=True)
     if process.poll() is None:
         process.terminate()
         process.wait(timeout=10)

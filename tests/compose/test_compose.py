@@ -232,3 +232,42 @@ def test_grafana_provisions_the_prometheus_datasource(resolved: dict[str, Any]) 
     source, mode = _mounts(grafana)["/etc/grafana/provisioning"]
     assert (Path(source) / "datasources", mode) == (GRAFANA_DATASOURCE, "ro")
     assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == SECRETS["GRAFANA_ADMIN_PASSWORD"]
+
+
+GRAFANA_DASHBOARD_PROVIDER = REPO_ROOT / "deploy" / "grafana" / "provisioning" / "dashboards"
+DASHBOARDS = REPO_ROOT / "deploy" / "grafana" / "dashboards"
+RULES = REPO_ROOT / "deploy" / "prometheus" / "rules"
+
+
+def test_prometheus_loads_the_rules_and_labels_targets_by_component(
+    resolved: dict[str, Any],
+) -> None:
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    prometheus = _services(resolved)["prometheus"]
+    assert _mounts(prometheus)["/etc/prometheus/rules"] == (str(RULES), "ro")
+    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    components = {}
+    for job in config["scrape_configs"]:
+        for group in job["static_configs"]:
+            labels = group.get("labels", {})
+            # A target label named like a metric label would rename the metric's own
+            # (service -> exported_service); tests/deploy checks the real label set.
+            assert "service" not in labels, job["job_name"]
+            if job["job_name"] in PLATFORM:
+                components[job["job_name"]] = labels["component"]
+    assert components == {name: name for name in PLATFORM}
+
+
+def test_grafana_provisions_the_dashboards_from_the_repository(resolved: dict[str, Any]) -> None:
+    provisioning = yaml.safe_load(
+        (GRAFANA_DASHBOARD_PROVIDER / "incident-platform.yml").read_text()
+    )
+    (provider,) = provisioning["providers"]
+    assert provider["type"] == "file"
+    grafana = _services(resolved)["grafana"]
+    mounts = _mounts(grafana)
+    assert mounts[provider["options"]["path"]] == (str(DASHBOARDS), "ro")
+    assert {path.name for path in DASHBOARDS.glob("*.json")} == {
+        "incident-response.json",
+        "platform-health.json",
+    }
