@@ -162,3 +162,14 @@ def test_every_notification_channel_and_outcome_is_exported_before_any_delivery(
     for channel in Channel:
         for outcome in ("sent", "retry", "failed"):
             assert (channel.value, outcome) in exported
+
+
+def test_only_the_engine_reports_engine_ticks_and_only_on_call_notifications(
+    platform: Platform,
+) -> None:
+    """The session's services run without the engine (RUN_ENGINE=false): no engine series at
+    all, rather than a last tick of 0 that would read as a stalled engine."""
+    for service in (platform.ingestion, platform.incidents, platform.oncall):
+        text = httpx.get(service.url + "/metrics").text
+        assert "escalation_engine_last_tick_timestamp_seconds" not in text, service.module
+        assert ("notifications_sent_total{" in text) == (service is platform.oncall), service.module

@@ -4,11 +4,11 @@ import time
 
 import pytest
 
-from incident_platform.metrics import ENGINE_LAST_TICK, ENGINE_TICK_DURATION, timed_engine_tick
+from incident_platform.metrics import engine_metrics, timed_engine_tick
 
 
 def _tick_count() -> float:
-    for family in ENGINE_TICK_DURATION.collect():
+    for family in engine_metrics()[1].collect():
         for sample in family.samples:
             if sample.name.endswith("_count"):
                 return sample.value
@@ -16,7 +16,7 @@ def _tick_count() -> float:
 
 
 def _last_tick() -> float:
-    (family,) = ENGINE_LAST_TICK.collect()
+    (family,) = engine_metrics()[0].collect()
     return float(family.samples[0].value)
 
 

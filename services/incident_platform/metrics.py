@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -139,13 +139,19 @@ NOTIFICATIONS_SENT = Counter(
     "Notification delivery attempts, by channel and outcome (sent, retry, failed).",
     ["channel", "outcome"],
 )
-# Every channel and outcome exists from the start at 0, so increase() sees the first failure
-# (a series created by its first increment would appear already at 1). The channels of
-# notification/models.py's Channel; tests/test_metrics.py checks they agree.
+# The channels of notification/models.py's Channel (tests/test_metrics.py checks they agree).
 NOTIFICATION_CHANNELS = ("webhook", "slack", "email")
-for _channel in NOTIFICATION_CHANNELS:
-    for _outcome in ("sent", "retry", "failed"):
-        NOTIFICATIONS_SENT.labels(channel=_channel, outcome=_outcome)
+
+
+def export_notification_outcomes() -> None:
+    """Every channel and outcome at 0 from the start, in the service that notifies, so that
+    increase() sees the first failure (a series created by its first increment would appear
+    already at 1)."""
+    for channel in NOTIFICATION_CHANNELS:
+        for outcome in ("sent", "retry", "failed"):
+            NOTIFICATIONS_SENT.labels(channel=channel, outcome=outcome)
+
+
 # From a tenth of a second (paged straight away) to an hour (paging is broken).
 FIRST_NOTIFICATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 FIRST_NOTIFICATION_LATENCY = Histogram(
@@ -156,30 +162,36 @@ FIRST_NOTIFICATION_LATENCY = Histogram(
 )
 
 
-# The escalation engine loop (escalation/runner.py). "max" across workers: the freshest tick of
-# any process, so one worker still ticking keeps the engine-stalled alert quiet.
-ENGINE_LAST_TICK = Gauge(
-    "escalation_engine_last_tick_timestamp_seconds",
-    "Unix time at which the escalation engine last finished a tick without error.",
-    multiprocess_mode="max",
-)
-ENGINE_TICK_DURATION = Histogram(
-    "escalation_engine_tick_duration_seconds",
-    "Seconds one escalation engine tick took, failed ticks included.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
+# The escalation engine loop (escalation/runner.py). Created by the first engine that runs, so
+# only processes running the engine export them (an exported 0 would read as "never ticked").
+# "max" across workers: the freshest tick of any process, so one worker still ticking keeps
+# the engine-stalled alert quiet.
+@lru_cache
+def engine_metrics() -> tuple[Gauge, Histogram]:
+    last_tick = Gauge(
+        "escalation_engine_last_tick_timestamp_seconds",
+        "Unix time at which the escalation engine last finished a tick without error (0: not yet).",
+        multiprocess_mode="max",
+    )
+    duration = Histogram(
+        "escalation_engine_tick_duration_seconds",
+        "Seconds one escalation engine tick took, failed ticks included.",
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    )
+    return last_tick, duration
 
 
 def timed_engine_tick(step: Callable[[], T]) -> Callable[[], T]:
     """``step`` observed as an engine tick: its duration always, its finish time on success."""
+    last_tick, duration = engine_metrics()
 
     def tick() -> T:
         started = time.perf_counter()
         try:
             result = step()
         finally:
-            ENGINE_TICK_DURATION.observe(time.perf_counter() - started)
-        ENGINE_LAST_TICK.set(time.time())
+            duration.observe(time.perf_counter() - started)
+        last_tick.set(time.time())
         return result
 
     return tick

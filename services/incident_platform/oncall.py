@@ -5,12 +5,13 @@ from fastapi import FastAPI
 from incident_platform.api.app import create_app
 from incident_platform.api.routes import ack, escalation_policies, schedules, services, users
 from incident_platform.escalation.runner import EngineRunner
-from incident_platform.metrics import OutboxCollector
+from incident_platform.metrics import OutboxCollector, export_notification_outcomes
 from incident_platform.serve import serve
 from incident_platform.settings import get_settings
 
 
 def build_app() -> FastAPI:
+    export_notification_outcomes()
     runner = EngineRunner() if get_settings().run_engine else None
     return create_app(
         title="On-call",
