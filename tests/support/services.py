@@ -50,7 +50,9 @@ class ServiceProcess:
         )
         return self
 
-    def wait_until(self, path: str, status: int = 200, timeout: float = 60.0) -> httpx.Response:
+    # Generous: on a loaded 2-core machine (several suites at once) a dozen service processes
+    # importing at the same time took over a minute to answer.
+    def wait_until(self, path: str, status: int = 200, timeout: float = 180.0) -> httpx.Response:
         deadline = time.monotonic() + timeout
         last: httpx.Response | Exception | None = None
         while time.monotonic() < deadline:
