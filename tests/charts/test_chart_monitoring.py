@@ -21,6 +21,8 @@ import pytest
 import yaml
 
 from support.debian import debian_tool
+from support.platform import Platform
+from support.prometheus import prove_component_labels, running_prometheus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART = REPO_ROOT / "charts" / "incident-platform"
@@ -320,3 +322,31 @@ def test_grafanas_admin_password_is_kept_across_upgrades(helm: str, fake_kube: A
         helm, fake_kube, "--set", "grafana.adminPassword=chosen-password-1"
     )
     assert given["admin-password"] == "chosen-password-1"
+
+
+def test_the_bundled_prometheus_config_keeps_the_incidents_service_label_on_a_real_prometheus(
+    rendered: dict[str, list[JSON]], platform: Platform, tmp_path: Path
+) -> None:
+    """The rendered prometheus.yml as is, but for its discovery: no cluster DNS here, so each
+    job's dns_sd_configs become the test's ports (its relabel_configs stay), rules from the
+    ConfigMap, a shorter interval."""
+    configmap, config = _prometheus_config(rendered["kind"])
+    ports = {
+        "alert-ingestion": platform.ingestion.port,
+        "incident-management": platform.incidents.port,
+        "oncall": platform.oncall.port,
+    }
+    config["scrape_configs"] = [job for job in config["scrape_configs"] if job["job_name"] in ports]
+    for job in config["scrape_configs"]:
+        del job["dns_sd_configs"]
+        job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[job['job_name']]}"]}]
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for key, value in configmap["data"].items():
+        if key != "prometheus.yml":
+            (rules / key).write_text(value)
+    config["rule_files"] = [str(rules / "*.yml")]
+    config["global"].update(scrape_interval="2s", evaluation_interval="2s")
+    with running_prometheus(config, tmp_path / "prometheus") as prometheus:
+        prove_component_labels(prometheus, platform)
+        assert len(prometheus.rules()) == 2, "the rule files load"

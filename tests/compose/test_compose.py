@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
+from support.platform import Platform
+from support.prometheus import prove_component_labels, running_prometheus
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -271,3 +274,25 @@ def test_grafana_provisions_the_dashboards_from_the_repository(resolved: dict[st
         "incident-response.json",
         "platform-health.json",
     }
+
+
+def test_the_compose_scrape_config_keeps_the_incidents_service_label_on_a_real_prometheus(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """deploy/prometheus/prometheus.yml as is, but for its targets (the compose service names
+    become the test's ports), its rules' path and a shorter interval."""
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    ports = {
+        "alert-ingestion": platform.ingestion.port,
+        "incident-management": platform.incidents.port,
+        "oncall": platform.oncall.port,
+    }
+    config["scrape_configs"] = [job for job in config["scrape_configs"] if job["job_name"] in ports]
+    for job in config["scrape_configs"]:
+        for group in job["static_configs"]:
+            group["targets"] = [f"127.0.0.1:{ports[job['job_name']]}"]
+    config["global"].update(scrape_interval="2s", scrape_timeout="2s")
+    config["rule_files"] = [str(RULES / "*.yml")]
+    with running_prometheus(config, tmp_path / "prometheus") as prometheus:
+        prove_component_labels(prometheus, platform)
+        assert len(prometheus.rules()) == 2, "the rule files load"

@@ -9,10 +9,8 @@ the fixture polls, within a bounded deadline, until the scrapes show what was do
 """
 
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -23,61 +21,12 @@ from incident_platform.devprometheus import RULES_DIR, scrape_config, start_prom
 from support.dashboards import load_dashboards, substitute, targets
 from support.database import truncate_all
 from support.platform import Platform, create_integration
+from support.prometheus import JSON, PrometheusApi, eventually
 from support.services import free_port
 
 pytestmark = pytest.mark.xdist_group("prometheus")
 
-DEADLINE_SECONDS = 120
 PREFIX = "obs-"  # services of this module's incidents, unlike any other test's
-T = TypeVar("T")
-JSON = dict[str, Any]
-
-
-def eventually(what: str, probe: Callable[[], T | None]) -> T:
-    """``probe()``'s first truthy answer, polled until a generous deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never saw {what} within {DEADLINE_SECONDS} s")
-        time.sleep(1)
-
-
-class PrometheusApi:
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=30)
-
-    def _data(self, path: str, params: dict[str, Any]) -> Any:
-        response = self.client.get(path, params=params)
-        body = response.json()
-        assert response.status_code == 200, (params, body)
-        assert body["status"] == "success", (params, body)
-        return body["data"]
-
-    def query(self, expr: str) -> list[JSON]:
-        data = self._data("/api/v1/query", {"query": expr})
-        result: list[JSON] = data["result"] if data["resultType"] == "vector" else []
-        return result
-
-    def query_range(self, expr: str, seconds: int = 600) -> list[JSON]:
-        now = time.time()
-        params = {"query": expr, "start": now - seconds, "end": now, "step": 15}
-        result: list[JSON] = self._data("/api/v1/query_range", params)["result"]
-        return result
-
-    def series(self, match: str) -> list[JSON]:
-        result: list[JSON] = self._data("/api/v1/series", {"match[]": match})
-        return result
-
-    def labels(self) -> list[str]:
-        result: list[str] = self._data("/api/v1/labels", {})
-        return result
-
-    def rules(self) -> list[JSON]:
-        groups: list[JSON] = self._data("/api/v1/rules", {})["groups"]
-        return groups
 
 
 def values(result: list[JSON]) -> list[float]:
