@@ -43,4 +43,7 @@ def serve(factory: str, *, default_port: int) -> None:
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A worker still importing on a busy node would be killed and restarted in a loop
+        # after uvicorn's default 5 s without a health-check answer (seen on 2 loaded cores).
+        timeout_worker_healthcheck=30,
     )

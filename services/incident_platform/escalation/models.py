@@ -8,7 +8,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
@@ -28,11 +27,12 @@ from incident_platform.escalation.rules import (
     UserTarget,
     WebhookTarget,
 )
+from incident_platform.storable import StorableModel
 
 TargetId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
-class _Strict(BaseModel):
+class _Strict(StorableModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
