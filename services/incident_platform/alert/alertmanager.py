@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationError, field_validator
 
 from incident_platform.alert.correlation import AlertSignal
-from incident_platform.alert.fingerprint import derive_fingerprint
+from incident_platform.alert.fingerprint import derive_fingerprint, namespaced
 from incident_platform.alert.models import MAX_DESCRIPTION, AlertStatus
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity
@@ -122,9 +122,9 @@ def to_signal(alert: AlertmanagerAlert, integration: IntegrationIdentity) -> Ale
     # Alertmanager's own fingerprint is a hash of the label set: stable across
     # notifications, so repeats deduplicate. Namespaced so senders cannot collide.
     fingerprint = (
-        f"am:{alert.fingerprint}"
+        namespaced("am", alert.fingerprint)
         if alert.fingerprint
-        else f"am:{derive_fingerprint(service, '', alert.labels)}"
+        else namespaced("am", derive_fingerprint(service, "", alert.labels))
     )
     annotations: dict[str, Any] = dict(alert.annotations)
     if alert.generatorURL:

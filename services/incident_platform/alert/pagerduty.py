@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from incident_platform.alert.correlation import AlertSignal
+from incident_platform.alert.fingerprint import namespaced
 from incident_platform.alert.models import MAX_DESCRIPTION, AlertStatus
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity
@@ -80,7 +81,7 @@ def error_messages(error: ValidationError) -> list[str]:
 
 
 def fingerprint_of(dedup_key: str) -> str:
-    return f"pd:{dedup_key}"
+    return namespaced("pd", dedup_key)
 
 
 def new_dedup_key() -> str:

@@ -8,6 +8,7 @@ every service, so a client generated from the spec knows every answer it can get
   :data:`incident_platform.api.deps.CREDENTIAL_OF`); the operation also carries
   ``x-required-credential`` (``viewer``, ``responder``, ``admin`` or
   ``integration:<kind>``), which the authorization tests enumerate;
+* 400 on routes that take a body FastAPI cannot decode (not UTF-8);
 * 404 on routes with a path parameter (the object it names may not exist);
 * 413 on routes that take a body (``BodyLimitMiddleware``);
 * 503 with ``Retry-After`` on every route that reads the database.
@@ -93,6 +94,9 @@ def _declare(route: APIRoute) -> None:
         route.openapi_extra = {**(route.openapi_extra or {}), "x-required-credential": credential}
     if route.dependant.path_params:
         answers[404] = json_answer(ErrorDetail, "No such object")
+    if route.body_field is not None:
+        # FastAPI's answer to a body that is not UTF-8 (invalid JSON text is a 422).
+        answers[400] = json_answer(ErrorDetail, "The body could not be read")
     if route.body_field is not None or (route.methods or set()) & {"POST", "PUT", "PATCH"}:
         answers[413] = json_answer(ErrorDetail, "Request body larger than the limit")
     if route.path not in _NO_DATABASE:
