@@ -13,14 +13,13 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from support.database import truncate_all
+from support.openapi import fuzzable
 from support.platform import Platform, create_integration
 
 SEED = 20261201
@@ -29,42 +28,6 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
 )
-STREAMING = "text/event-stream"
-WRITE_METHODS = ("post", "put", "patch", "delete")
-HTTP_METHODS = ("get", *WRITE_METHODS)
-
-
-@dataclass(frozen=True)
-class Credential:
-    kind: str
-    secret: str
-
-
-def streams(operation: dict[str, Any]) -> bool:
-    """Whether any success answer of ``operation`` is declared as a Server-Sent Events stream."""
-    return any(
-        STREAMING in (response.get("content") or {})
-        for status, response in operation.get("responses", {}).items()
-        if str(status).startswith("2")
-    )
-
-
-def fuzzable(spec: dict[str, Any], credential_kind: str) -> dict[str, Any]:
-    """``spec`` without streaming operations, and, for an integration key, only the
-    operations that take that kind of integration."""
-    paths: dict[str, Any] = {}
-    for path, item in spec["paths"].items():
-        kept = {}
-        for method, operation in item.items():
-            if method not in HTTP_METHODS or streams(operation):
-                continue
-            required = operation.get("x-required-credential")
-            if credential_kind.startswith("integration:") and required != credential_kind:
-                continue
-            kept[method] = operation
-        if kept:
-            paths[path] = kept
-    return {**spec, "paths": paths}
 
 
 def make_token(platform: Platform, role: str) -> str:
@@ -77,13 +40,14 @@ def make_token(platform: Platform, role: str) -> str:
     return str(response.json()["token"])
 
 
-def credential(platform: Platform, kind: str) -> Credential:
+def credential(platform: Platform, kind: str) -> str:
+    """A real credential of ``kind``: the bootstrap admin, a role token or an integration key."""
     if kind == "admin":
-        return Credential(kind, platform.admin_token)
+        return platform.admin_token
     if kind.startswith("integration:"):
         integration = kind.removeprefix("integration:")
-        return Credential(kind, create_integration(platform, integration, f"fuzz-{integration}"))
-    return Credential(kind, make_token(platform, kind))
+        return create_integration(platform, integration, f"fuzz-{integration}")
+    return make_token(platform, kind)
 
 
 RUNS = [
@@ -106,7 +70,7 @@ def test_fuzz_finds_nothing(
     truncate_all(platform.database_url)
     process = getattr(platform, service)
     spec = httpx.get(process.url + "/openapi.json").json()
-    secret = credential(platform, kind).secret
+    secret = credential(platform, kind)
     schema_file = tmp_path / "openapi.json"
     selected = fuzzable(spec, kind)
     assert selected["paths"], f"nothing to fuzz on {service} as {kind}"
