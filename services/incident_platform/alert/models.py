@@ -144,8 +144,13 @@ class IngestResult(SQLModel):
     alert_id: int | None
     incident_id: int | None
     action: IngestAction
-    reason: str | None = Field(default=None, description="Why an alert was rejected")
+
+
+class BatchIngestResult(IngestResult):
+    """One alert of a batch: what happened to it, or why it was rejected."""
+
+    reason: str | None = Field(default=None, description="Why the alert was rejected")
 
 
 class IngestResults(SQLModel):
-    results: list[IngestResult]
+    results: list[BatchIngestResult]

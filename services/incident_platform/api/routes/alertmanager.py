@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from incident_platform.alert.alertmanager import AlertmanagerPayload, split_alerts, to_signal
 from incident_platform.alert.ingest import ingest_and_record
-from incident_platform.alert.models import IngestAction, IngestResult, IngestResults
+from incident_platform.alert.models import BatchIngestResult, IngestAction, IngestResults
 from incident_platform.api.deps import AlertmanagerIntegrationDep, EngineDep, SettingsDep
 from incident_platform.metrics import ALERTS_RECEIVED
 
@@ -35,13 +35,13 @@ def alertmanager_webhook(
         auto_resolve=settings.auto_resolve,
     )
     results = {
-        index: IngestResult(
+        index: BatchIngestResult(
             alert_id=None, incident_id=None, action=IngestAction.REJECTED, reason=reason
         )
         for index, reason in split.rejected.items()
     }
     for (index, _), outcome in zip(split.valid, batch.outcomes, strict=True):
-        results[index] = IngestResult(
+        results[index] = BatchIngestResult(
             alert_id=outcome.alert_id, incident_id=outcome.incident_id, action=outcome.action
         )
     if split.rejected:
