@@ -59,7 +59,8 @@ def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
     services = (ingestion, incidents, oncall)
     try:
         for service in services:
-            service.wait_until("/readyz")
+            # Generous: four engineers share two cores, and three services start at once.
+            service.wait_until("/readyz", timeout=180)
         yield Platform(database_url, token, ingestion, incidents, oncall, signing_key)
     finally:
         for service in services:

@@ -17,6 +17,13 @@ Cursor and restarts
     The same replay runs every ``FEED_RESYNC_SECONDS``: it re-creates mirrors someone deleted
     and catches a change whose sequence number committed after a higher one had already been
     read (sequence numbers are taken inside transactions that may commit out of order).
+
+One broken object
+    A mirror that cannot be written (the API server refuses that one object, or building it
+    fails) is logged, reported by the liveness probe (``brokenMirrors``: incident id and
+    reason) and passed over, so the incidents after it are still mirrored; the replay at
+    the next resync tries it again. Only an outage (Kubernetes or the platform unreachable)
+    stops the page, since it affects every mirror.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from incident_operator.client import (
     PlatformUnavailable,
     backoff_delay,
 )
-from incident_operator.kube import KubeClient, KubeError, ObjectGone
+from incident_operator.kube import KubeClient, KubeError, ObjectGone, ObjectRejected
 from incident_operator.settings import Config
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,8 @@ class FeedState:
     last_success: datetime | None = None
     last_error: str | None = None
     failures_in_a_row: int = 0
+    # incident id -> why its mirror could not be written (cleared once it is).
+    broken: dict[int, str] = field(default_factory=dict)
 
     def report(self) -> dict[str, object]:
         return {
@@ -64,6 +73,7 @@ class FeedState:
             "mirrorsWritten": self.mirrors_written,
             "lastSuccess": self.last_success.isoformat() if self.last_success else None,
             "lastError": self.last_error,
+            "brokenMirrors": {str(key): reason for key, reason in self.broken.items()},
         }
 
 
@@ -95,9 +105,26 @@ class FeedFollower:
             self.state.cursor, self.config.feed_page_size, attempt=self.state.failures_in_a_row
         )
         for incident in page:
-            await self.mirror(incident)
+            try:
+                await self.mirror(incident)
+            except (KubeError, PlatformUnavailable) as error:
+                if not isinstance(error, ObjectRejected):
+                    raise  # an outage: every mirror depends on it
+                self._broken(incident, error)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # building this one failed; the others still can
+                self._broken(incident, error)
+            else:
+                self.state.broken.pop(incident.id, None)
             self.state.cursor = max(self.state.cursor, incident.change_seq)
         return len(page)
+
+    def _broken(self, incident: PlatformIncident, error: Exception) -> None:
+        """This object only: say so and go on; the replay at the next resync tries again."""
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        self.state.broken[incident.id] = reason
+        logger.error("mirror of incident %s not written: %s", incident.id, reason)
 
     async def sync(self) -> None:
         """Mirror everything the feed has now (page after page)."""

@@ -24,6 +24,10 @@ class KubeError(Exception):
     """The API server could not be used right now (down, timeouts, 5xx, 401/403)."""
 
 
+class ObjectRejected(KubeError):
+    """The API server refused this one object (4xx): others may still be written."""
+
+
 class ObjectGone(Exception):
     """The object to patch does not exist (e.g. someone deleted a mirror by hand)."""
 
@@ -129,7 +133,7 @@ class KubeClient:
         if response.status_code == 409:
             return False
         if response.status_code >= 400:
-            raise KubeError(f"creating {obj['metadata']['name']}: {response.text}")
+            raise ObjectRejected(f"creating {obj['metadata']['name']}: {response.text}")
         return True
 
     async def patch_incident_status(
@@ -144,4 +148,4 @@ class KubeClient:
         if response.status_code == 404:
             raise ObjectGone(f"{namespace}/{name}")
         if response.status_code >= 400:
-            raise KubeError(f"patching {namespace}/{name}/status: {response.text}")
+            raise ObjectRejected(f"patching {namespace}/{name}/status: {response.text}")

@@ -152,6 +152,13 @@ def export_notification_outcomes() -> None:
             NOTIFICATIONS_SENT.labels(channel=channel, outcome=outcome)
 
 
+# Failed delivery attempts (retried or given up), by channel and a short reason
+# (http_status, timeout, connection, invalid_address, smtp, incident_gone, internal ...).
+NOTIFICATION_ERRORS = Counter(
+    "notification_errors_total",
+    "Notification delivery attempts that did not succeed, by channel and reason.",
+    ["channel", "reason"],
+)
 # From a tenth of a second (paged straight away) to an hour (paging is broken).
 FIRST_NOTIFICATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 FIRST_NOTIFICATION_LATENCY = Histogram(

@@ -12,7 +12,7 @@ from incident_platform.notification.delivery import (
     next_attempt_delay,
     retry_delay,
 )
-from incident_platform.notification.senders import Outcome, SendResult
+from incident_platform.notification.senders import Outcome, Reason, SendResult
 
 attempts = st.integers(min_value=1, max_value=1000)
 jitters = st.floats(min_value=0.0, max_value=1.0)
@@ -61,10 +61,10 @@ def test_retry_after_lengthens_but_is_capped() -> None:
 
 
 def test_final_outcome() -> None:
-    retry = SendResult.retry("HTTP 500")
+    retry = SendResult.retry("HTTP 500", Reason.HTTP_STATUS)
     assert final_outcome(retry, 1, 3) == (Outcome.RETRY, "HTTP 500")
     assert final_outcome(retry, 3, 3) == (Outcome.FAILED, "HTTP 500; gave up after 3 attempts")
-    assert final_outcome(SendResult.failed("HTTP 404"), 1, 3) == (
+    assert final_outcome(SendResult.failed("HTTP 404", Reason.HTTP_STATUS), 1, 3) == (
         Outcome.FAILED,
         "HTTP 404; not retried",
     )

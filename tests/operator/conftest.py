@@ -274,6 +274,22 @@ class EmulatorThread:
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="kmock", daemon=True)
         self._error: BaseException | None = None
+        self._emulator: Emulator | None = None
+
+    def refuse(self, request: str, status: int, message: str) -> None:
+        """Answer ``request`` (e.g. ``"patch /apis/.../inc-2/status"``) with ``status``, as an
+        API server refuses one object (an admission webhook, a quota, a schema)."""
+
+        def add() -> None:
+            assert self._emulator is not None
+            body = {"kind": "Status", "status": "Failure", "message": message, "code": status}
+            reply = kmock.Response(status=status, payload=body)  # type: ignore[attr-defined]
+            self._emulator[request] << reply
+
+        async def on_its_loop() -> None:
+            add()
+
+        asyncio.run_coroutine_threadsafe(on_its_loop(), self._loop).result(10)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -288,6 +304,7 @@ class EmulatorThread:
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         async with Emulator() as emulator, kmock.Server(emulator) as server:
+            self._emulator = emulator
             info = kmock.ResourceInfo
             verbs = {"get", "list", "watch", "create", "patch", "delete"}
             emulator.resources["v1/namespaces"] = info(
@@ -319,10 +336,17 @@ class EmulatorThread:
 
 
 @pytest.fixture
-def kube() -> Iterator[httpx.Client]:
+def kube_api() -> Iterator[EmulatorThread]:
+    """A fresh emulated API server."""
+    with EmulatorThread() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def kube(kube_api: EmulatorThread) -> Iterator[httpx.Client]:
     """A client of a fresh emulated API server, used the way kubectl would use a cluster."""
     # (kmock does not check that namespaces exist, and cannot create one at /api/v1/namespaces.)
-    with EmulatorThread() as emulator, httpx.Client(base_url=emulator.url, timeout=10) as client:
+    with httpx.Client(base_url=kube_api.url, timeout=10) as client:
         yield client
 
 
@@ -386,6 +410,7 @@ class OnCallEmulatorThread(EmulatorThread):
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         async with Emulator() as emulator, kmock.Server(emulator) as server:
+            self._emulator = emulator
             info = kmock.ResourceInfo
             verbs = {"get", "list", "watch", "create", "patch", "delete"}
             emulator.resources["v1/namespaces"] = info(

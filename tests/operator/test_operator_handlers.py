@@ -352,6 +352,35 @@ async def test_the_feed_recreates_a_deleted_mirror_and_fills_an_empty_one(
     assert all(obj["status"]["status"] == "triggered" for obj in found.values())
 
 
+async def test_one_refused_mirror_does_not_hold_up_the_others(
+    operator_config: Config,
+    kube_connection: kopf.ConnectionInfo,
+    kube: httpx.Client,
+    kube_api: Any,
+    platform: Platform,
+    memo: kopf.Memo,
+) -> None:
+    for service in ("a", "b", "c"):
+        await deliver(alert_create, alert_object(service, service=service), memo)
+    # An admission policy refuses the status of inc-2, and only that object.
+    base = f"/apis/incident-platform.io/v1alpha1/namespaces/{NAMESPACE}/incidents"
+    kube_api.refuse(f"patch {base}/inc-2/status", 422, "denied by policy")
+    feed = follower(operator_config, kube_connection)
+    try:
+        await feed.sync()
+        found = mirrors(kube)
+        assert found["inc-1"]["status"]["status"] == "triggered"
+        assert found["inc-3"]["status"]["status"] == "triggered"  # after the broken one
+        report = feed.state.report()
+        assert list(cast(dict[str, str], report["brokenMirrors"])) == ["2"]
+        assert "denied by policy" in cast(dict[str, str], report["brokenMirrors"])["2"]
+        assert report["lastError"] is None  # the feed itself is healthy
+        (max_seq,) = db_rows(platform, "SELECT max(change_seq) FROM incidents")[0]
+        assert feed.state.cursor == max_seq
+    finally:
+        await feed.platform.aclose()
+
+
 async def test_the_feed_outlives_an_outage(
     operator_config: Config, kube_connection: kopf.ConnectionInfo
 ) -> None:

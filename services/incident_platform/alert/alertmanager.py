@@ -1,15 +1,23 @@
-"""Prometheus Alertmanager webhook (version 4) to alert signals."""
+"""Prometheus Alertmanager webhook (version 4) to alert signals.
 
+Alertmanager drops a whole notification on a 4xx and retries all of it on a 5xx, so one
+bad alert must not cost the others: the envelope is validated as a whole (its ``alerts``
+must be a list), each alert on its own (:func:`split_alerts`). Valid alerts are stored,
+invalid ones are reported per alert with the reason.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationError, field_validator
 
 from incident_platform.alert.correlation import AlertSignal
-from incident_platform.alert.fingerprint import derive_fingerprint
-from incident_platform.alert.models import AlertStatus
+from incident_platform.alert.fingerprint import derive_fingerprint, namespaced
+from incident_platform.alert.models import MAX_DESCRIPTION, AlertStatus
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity
+from incident_platform.storable import StorableModel, check_instant
 
 # Alertmanager's "never ends" marker for endsAt while an alert fires.
 _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -26,7 +34,7 @@ SEVERITY_ALIASES: dict[str, Severity] = {
 }
 
 
-class AlertmanagerAlert(BaseModel):
+class AlertmanagerAlert(StorableModel):
     model_config = ConfigDict(extra="ignore")
 
     status: AlertStatus
@@ -40,24 +48,55 @@ class AlertmanagerAlert(BaseModel):
     @field_validator("endsAt", "startsAt")
     @classmethod
     def _zero_is_unset(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.year <= 1:
+        if value is None or value.year <= 1:
             return None
-        return value
+        return check_instant(value)
 
 
 class AlertmanagerPayload(BaseModel):
+    """The envelope. Its other fields are not stored; ``alerts`` items are checked one by
+    one in :func:`split_alerts`, so the schema documents them without refusing the batch."""
+
     model_config = ConfigDict(extra="ignore")
 
     version: str | None = None
     receiver: str | None = None
     status: AlertStatus | None = None
-    alerts: list[AlertmanagerAlert] = Field(max_length=10_000)
+    alerts: list[SkipValidation[AlertmanagerAlert]] = Field(max_length=10_000)
     groupLabels: dict[str, str] = Field(default_factory=dict)
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str | None = None
     groupKey: str | None = None
     truncatedAlerts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SplitAlerts:
+    """The alerts of one notification: the valid ones with their position, and why the
+    others were refused, by position."""
+
+    valid: list[tuple[int, AlertmanagerAlert]]
+    rejected: dict[int, str]
+
+
+def rejection_reason(index: int, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in (f"alerts[{index}]", *item["loc"]))
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)[:2000]
+
+
+def split_alerts(alerts: list[Any]) -> SplitAlerts:
+    valid: list[tuple[int, AlertmanagerAlert]] = []
+    rejected: dict[int, str] = {}
+    for index, raw in enumerate(alerts):
+        try:
+            valid.append((index, AlertmanagerAlert.model_validate(raw)))
+        except ValidationError as error:
+            rejected[index] = rejection_reason(index, error)
+    return SplitAlerts(valid, rejected)
 
 
 def service_of(alert: AlertmanagerAlert, integration: IntegrationIdentity) -> str:
@@ -83,9 +122,9 @@ def to_signal(alert: AlertmanagerAlert, integration: IntegrationIdentity) -> Ale
     # Alertmanager's own fingerprint is a hash of the label set: stable across
     # notifications, so repeats deduplicate. Namespaced so senders cannot collide.
     fingerprint = (
-        f"am:{alert.fingerprint}"
+        namespaced("am", alert.fingerprint)
         if alert.fingerprint
-        else f"am:{derive_fingerprint(service, '', alert.labels)}"
+        else namespaced("am", derive_fingerprint(service, "", alert.labels))
     )
     annotations: dict[str, Any] = dict(alert.annotations)
     if alert.generatorURL:
@@ -97,7 +136,8 @@ def to_signal(alert: AlertmanagerAlert, integration: IntegrationIdentity) -> Ale
         severity=severity_of(alert.labels),
         status=alert.status,
         source="alertmanager",
-        description=alert.annotations.get("description"),
+        # Within what the alert API accepts, so every stored alert reads back.
+        description=(alert.annotations.get("description") or "")[:MAX_DESCRIPTION] or None,
         labels=alert.labels,
         annotations=annotations,
         starts_at=alert.startsAt,

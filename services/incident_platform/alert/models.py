@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 
 from incident_platform.clock import utc_now
 from incident_platform.severity import Severity
+from incident_platform.storable import Instant, StorableSQLModel
+
+MAX_DESCRIPTION = 8192
 
 
 class AlertStatus(StrEnum):
@@ -25,14 +28,16 @@ class IngestAction(StrEnum):
     DEDUPLICATED = "deduplicated"
     RESOLVED = "resolved"
     IGNORED = "ignored"
+    # Not stored: the alert was invalid (only in batches, where the others still count).
+    REJECTED = "rejected"
 
 
-class AlertBase(SQLModel):
+class AlertBase(StorableSQLModel):
     service: str = Field(min_length=1, max_length=255)
     summary: str = Field(min_length=1, max_length=1024)
     severity: Severity = Field(default=Severity.WARNING, sa_type=String(16))
     source: str | None = Field(default=None, max_length=255)
-    description: str | None = Field(default=None, max_length=8192)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
 
 
 class AlertCreate(AlertBase):
@@ -42,8 +47,8 @@ class AlertCreate(AlertBase):
     fingerprint: str | None = Field(default=None, min_length=1, max_length=255)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
 
     @field_validator("service", "summary")
     @classmethod
@@ -141,5 +146,11 @@ class IngestResult(SQLModel):
     action: IngestAction
 
 
+class BatchIngestResult(IngestResult):
+    """One alert of a batch: what happened to it, or why it was rejected."""
+
+    reason: str | None = Field(default=None, description="Why the alert was rejected")
+
+
 class IngestResults(SQLModel):
-    results: list[IngestResult]
+    results: list[BatchIngestResult]

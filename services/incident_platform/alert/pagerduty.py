@@ -5,16 +5,17 @@ Kept close to PagerDuty's documented contract so existing senders (the official
 """
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from incident_platform.alert.correlation import AlertSignal
-from incident_platform.alert.models import AlertStatus
+from incident_platform.alert.fingerprint import namespaced
+from incident_platform.alert.models import MAX_DESCRIPTION, AlertStatus
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity
+from incident_platform.storable import Instant, StorableModel
 
 
 class EventAction(StrEnum):
@@ -38,20 +39,20 @@ SEVERITY_MAP = {
 }
 
 
-class EventPayload(BaseModel):
+class EventPayload(StorableModel):
     model_config = ConfigDict(extra="ignore")
 
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1, max_length=255)
     severity: PagerDutySeverity
-    timestamp: datetime | None = None
+    timestamp: Instant | None = None
     component: str | None = Field(default=None, max_length=255)
     group: str | None = Field(default=None, max_length=255)
     class_: str | None = Field(default=None, alias="class", max_length=255)
     custom_details: dict[str, Any] | str | None = None
 
 
-class Event(BaseModel):
+class Event(StorableModel):
     model_config = ConfigDict(extra="ignore")
 
     routing_key: str = Field(min_length=1, max_length=255)
@@ -80,7 +81,7 @@ def error_messages(error: ValidationError) -> list[str]:
 
 
 def fingerprint_of(dedup_key: str) -> str:
-    return f"pd:{dedup_key}"
+    return namespaced("pd", dedup_key)
 
 
 def new_dedup_key() -> str:
@@ -99,6 +100,7 @@ def to_signal(event: Event, dedup_key: str, integration: IntegrationIdentity) ->
             integration_id=integration.id,
         )
     service = (payload.component or integration.default_service or payload.source).strip()
+    service = service[:255] or "unknown"
     details = payload.custom_details
     annotations: dict[str, Any] = {}
     if details is not None:
@@ -122,7 +124,7 @@ def to_signal(event: Event, dedup_key: str, integration: IntegrationIdentity) ->
         severity=SEVERITY_MAP[payload.severity],
         status=AlertStatus.FIRING,
         source="pagerduty",
-        description=details if isinstance(details, str) else None,
+        description=details[:MAX_DESCRIPTION] if isinstance(details, str) else None,
         labels=labels,
         annotations=annotations,
         starts_at=payload.timestamp,

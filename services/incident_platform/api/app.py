@@ -14,13 +14,18 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
+from incident_platform.api.errors import encodable
+from incident_platform.api.openapi import document_answers, json_answer
 from incident_platform.db import (
     OUTAGE_ERRORS,
     DatabaseUnavailable,
@@ -32,6 +37,11 @@ from incident_platform.metrics import REQUEST_DURATION, OpenIncidentsCollector, 
 from incident_platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
+class Readiness(BaseModel):
+    status: str
+    reason: str | None = None
 
 
 class BodyTooLarge(Exception):
@@ -220,6 +230,15 @@ def create_app(
         logger.error("database error: %s", type(error).__name__, exc_info=error)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
+    async def invalid_request(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        # FastAPI's own shape; refused text is echoed back, so make it encodable first.
+        return JSONResponse(
+            {"detail": encodable(jsonable_encoder(error.errors()))}, status_code=422
+        )
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
     outages: tuple[type[Exception], ...] = (DatabaseUnavailable, *OUTAGE_ERRORS)
     for outage in outages:
         app.add_exception_handler(outage, database_unavailable)
@@ -229,7 +248,15 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Database answers and schema is at head")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database answers and schema is at head",
+        responses={
+            200: json_answer(Readiness, "Ready"),
+            503: json_answer(Readiness, "Not ready; the reason says why"),
+        },
+    )
     def readyz() -> JSONResponse:
         reason = schema_status(get_engine())
         if reason is None:
@@ -240,7 +267,12 @@ def create_app(
             headers={"Retry-After": str(settings.retry_after_seconds)},
         )
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus exposition")
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus exposition",
+        response_class=PlainTextResponse,
+    )
     def metrics() -> Response:
         collectors = [*scrape_collectors]
         if with_open_incident_gauge:
@@ -249,6 +281,8 @@ def create_app(
             render_metrics(get_engine(), collectors), media_type="text/plain; version=0.0.4"
         )
 
+    routers = list(routers)
+    document_answers(app, routers)
     for router in routers:
         app.include_router(router)
     return app

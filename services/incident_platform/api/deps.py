@@ -45,6 +45,10 @@ SessionDep = Annotated[Session, Depends(_session)]
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
+CREDENTIAL_OF: dict[Callable[..., object], str] = {}
+"""Dependencies that check a credential, and what they require (``admin``,
+``integration:generic`` ...): the OpenAPI declares 401/403 on the routes using them."""
+
 
 def bearer_credential(request: Request) -> str:
     header = request.headers.get("authorization", "")
@@ -97,6 +101,7 @@ def require_role(required: Role) -> Callable[..., Awaitable[Principal]]:
             )
         return check_role(principal, required)
 
+    CREDENTIAL_OF[dependency] = required.value
     return dependency
 
 
@@ -127,6 +132,7 @@ def require_integration(kind: IntegrationKind) -> Callable[..., Awaitable[Integr
             )
         return integration
 
+    CREDENTIAL_OF[dependency] = f"integration:{kind.value}"
     return dependency
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Column, DateTime, String, func
 from sqlmodel import Field, SQLModel
 
 from incident_platform.clock import utc_now
+from incident_platform.storable import StorableSQLModel
 
 
 class IntegrationKind(StrEnum):
@@ -36,7 +37,7 @@ def _strip_nonblank(value: str) -> str:
     return stripped
 
 
-class IntegrationBase(SQLModel):
+class IntegrationBase(StorableSQLModel):
     name: str = Field(min_length=1, max_length=255)
     kind: IntegrationKind = Field(sa_type=String(16))
     default_service: str | None = Field(default=None, min_length=1, max_length=255)
@@ -82,7 +83,7 @@ class IntegrationsPublic(SQLModel):
     count: int
 
 
-class ApiTokenBase(SQLModel):
+class ApiTokenBase(StorableSQLModel):
     name: str = Field(min_length=1, max_length=255)
     role: Role = Field(sa_type=String(16))
 

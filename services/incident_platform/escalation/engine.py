@@ -8,6 +8,15 @@ new state, all in one transaction. Two replicas ticking at once never take the s
 escalation, and a crash before commit leaves the state as it was: nothing is
 notified twice and nothing is skipped. Delivery of the outbox happens elsewhere
 (``notification.delivery``), so a dead receiver never holds a tick up.
+
+One broken object breaks only the incidents that use it: each incident is evaluated on
+its own, and an exception while doing so (a policy, schedule, override or person that
+the rules cannot compute with, whether it came from the API or was written into the
+database by hand) is caught, logged, counted in ``escalation_errors_total{reason}``,
+recorded on that incident's timeline (``escalation_failed``) and retried with backoff,
+while the other incidents of the batch are paged on time. A step that reaches nobody is
+recorded (``unpageable``) and counted in ``escalation_unpageable_total{service}``, and
+so is every failed evaluation: an incident that cannot be paged is never silent.
 """
 
 import logging
@@ -22,20 +31,35 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from incident_platform.clock import utc_now
+from incident_platform.db import is_outage
 from incident_platform.escalation.rules import (
     EscalationPolicy,
     EscalationState,
     FiredStep,
     evaluate_escalation,
+    failure_backoff,
     should_escalate,
 )
-from incident_platform.escalation.store import TargetResolver, to_policy
+from incident_platform.escalation.store import ResolvedTarget, TargetResolver, to_policy
 from incident_platform.escalation.tables import EscalationPolicyRow
+from incident_platform.incident.models import TimelineKind
 
 logger = logging.getLogger(__name__)
 
 ESCALATION_STEPS = Counter(
     "escalation_steps_total", "Escalation steps fired by the engine.", ["step"]
+)
+ESCALATION_ERRORS = Counter(
+    "escalation_errors_total",
+    "Incident escalations that could not be evaluated (retried with backoff), by reason:"
+    " policy_unreadable, target_unresolvable, rule_failed.",
+    ["reason"],
+)
+ESCALATION_UNPAGEABLE = Counter(
+    "escalation_unpageable_total",
+    "Times an incident of a routed service was due a page and nobody could be paged"
+    " (a step that reached nobody, or an escalation that could not be evaluated).",
+    ["service"],
 )
 
 # Incidents of a service bound to a policy after they opened are not paged retroactively.
@@ -77,11 +101,13 @@ class TickReport:
     steps_fired: int = 0
     notifications: int = 0
     stopped: int = 0
+    failed: int = 0
+    unpageable: int = 0
 
 
 _TAKE_DUE = """
 SELECT e.incident_id, e.escalation_policy_id, e.opened_at, e.next_step, e.repeats_done,
-       e.last_fired_at, i.status
+       e.last_fired_at, i.status, i.service, e.failures, e.last_error
   FROM escalations e JOIN incidents i ON i.id = e.incident_id
  WHERE e.active AND e.next_due_at <= %(now)s
  ORDER BY e.next_due_at
@@ -92,10 +118,13 @@ SELECT e.incident_id, e.escalation_policy_id, e.opened_at, e.next_step, e.repeat
 _SAVE_STATE = """
 UPDATE escalations AS e
    SET next_step = u.next_step, repeats_done = u.repeats_done, last_fired_at = u.last_fired_at,
-       next_due_at = u.next_due_at, active = u.next_due_at IS NOT NULL, updated_at = %(now)s
+       next_due_at = u.next_due_at, active = u.next_due_at IS NOT NULL, updated_at = %(now)s,
+       failures = u.failures, last_error = u.last_error
   FROM unnest(%(incident)b::bigint[], %(next_step)b::int[], %(repeats_done)b::int[],
-              %(last_fired_at)b::timestamptz[], %(next_due_at)b::timestamptz[])
-       AS u(incident_id, next_step, repeats_done, last_fired_at, next_due_at)
+              %(last_fired_at)b::timestamptz[], %(next_due_at)b::timestamptz[],
+              %(failures)b::int[], %(last_error)b::text[])
+       AS u(incident_id, next_step, repeats_done, last_fired_at, next_due_at, failures,
+            last_error)
  WHERE e.incident_id = u.incident_id
 """
 
@@ -111,30 +140,71 @@ SELECT incident_id, user_id, channel, address, 'escalation', step, 'pending', 0,
 
 _RECORD_STEPS = """
 INSERT INTO timeline_events (incident_id, at, kind, actor, message, data)
-SELECT incident_id, %(now)s, 'escalated', 'escalation-engine', message, data
-  FROM unnest(%(incident)b::bigint[], %(message)b::text[], %(data)b::jsonb[])
-       AS t(incident_id, message, data)
+SELECT incident_id, %(now)s, kind, 'escalation-engine', message, data
+  FROM unnest(%(incident)b::bigint[], %(kind)b::text[], %(message)b::text[],
+              %(data)b::jsonb[])
+       AS t(incident_id, kind, message, data)
 """
+
+_STATE_COLUMNS = (
+    "incident",
+    "next_step",
+    "repeats_done",
+    "last_fired_at",
+    "next_due_at",
+    "failures",
+    "last_error",
+)
 
 
 @dataclass
 class _Writes:
     """What one batch of due escalations writes, as columns for set-based statements."""
 
-    state: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            key: []
-            for key in ("incident", "next_step", "repeats_done", "last_fired_at", "next_due_at")
-        }
-    )
+    state: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in _STATE_COLUMNS})
     pages: dict[str, list[Any]] = field(
         default_factory=lambda: {
             key: [] for key in ("incident", "user", "channel", "address", "step", "data")
         }
     )
     steps: dict[str, list[Any]] = field(
-        default_factory=lambda: {key: [] for key in ("incident", "message", "data")}
+        default_factory=lambda: {key: [] for key in ("incident", "kind", "message", "data")}
     )
+
+    def extend(self, other: "_Writes") -> None:
+        for mine, theirs in ((self.state, other.state), (self.pages, other.pages)):
+            for key, values in theirs.items():
+                mine[key].extend(values)
+        for key, values in other.steps.items():
+            self.steps[key].extend(values)
+
+    def record(self, incident_id: int, kind: str, message: str, data: dict[str, Any]) -> None:
+        self.steps["incident"].append(incident_id)
+        self.steps["kind"].append(kind)
+        self.steps["message"].append(message)
+        self.steps["data"].append(Jsonb(data))
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """One due escalation as taken from the database."""
+
+    incident_id: int
+    policy_id: Any
+    opened_at: datetime
+    state: EscalationState
+    status: str
+    service: str
+    failures: int
+    last_error: str | None
+
+
+class _Failure(Exception):
+    """Evaluating one incident's escalation failed at ``stage``; ``__cause__`` says why."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
 
 
 def update_all(engine: Engine, now: datetime | None = None, *, batch: int = 1000) -> TickReport:
@@ -147,7 +217,7 @@ def update_all(engine: Engine, now: datetime | None = None, *, batch: int = 1000
     # Policies, schedules and people are read once per tick, outside the locking transaction.
     with Session(engine, expire_on_commit=False) as lookups:
         resolver = TargetResolver(lookups, instant)
-        policies: dict[Any, EscalationPolicy] = {}
+        policies: dict[Any, EscalationPolicy | Exception] = {}
         while True:
             taken = _process_due(engine, resolver, policies, instant, batch, report)
             if taken < batch:
@@ -157,7 +227,7 @@ def update_all(engine: Engine, now: datetime | None = None, *, batch: int = 1000
 def _process_due(
     engine: Engine,
     resolver: TargetResolver,
-    policies: dict[Any, EscalationPolicy],
+    policies: dict[Any, EscalationPolicy | Exception],
     now: datetime,
     batch: int,
     report: TickReport,
@@ -168,36 +238,34 @@ def _process_due(
         try:
             rows = connection.execute(_TAKE_DUE, {"now": now, "limit": batch}).fetchall()
             writes = _Writes()
-            for (
-                incident_id,
-                policy_id,
-                opened_at,
-                next_step,
-                repeats_done,
-                last_fired,
-                status,
-            ) in rows:
+            for row in rows:
+                due = _Due(
+                    incident_id=row[0],
+                    policy_id=row[1],
+                    opened_at=row[2],
+                    state=EscalationState(row[3], row[4], row[5]),
+                    status=row[6],
+                    service=row[7],
+                    failures=row[8],
+                    last_error=row[9],
+                )
                 report.evaluated += 1
-                if not should_escalate(status):
+                if not should_escalate(due.status):
                     report.stopped += 1
-                    _keep_state(
-                        writes,
-                        incident_id,
-                        EscalationState(next_step, repeats_done, last_fired),
-                        None,
-                    )
+                    _keep_state(writes, due.incident_id, due.state, None)
                     continue
-                policy = policies.get(policy_id)
-                if policy is None:
-                    row = resolver.session.get(EscalationPolicyRow, policy_id)
-                    assert row is not None  # the foreign key cascades deletes
-                    policy = policies[policy_id] = to_policy(row)
-                state = EscalationState(next_step, repeats_done, last_fired)
-                decision = evaluate_escalation(policy, opened_at, state, now)
-                for fired in decision.fire:
-                    report.steps_fired += 1
-                    report.notifications += _fire(writes, incident_id, fired, resolver)
-                _keep_state(writes, incident_id, decision.state, decision.next_due_at)
+                # Each incident's writes join the batch only if all of it worked.
+                mine = _Writes()
+                try:
+                    _escalate(mine, due, resolver, policies, now, report)
+                except _Failure as failure:
+                    cause = failure.__cause__
+                    if cause is not None and is_outage(cause):
+                        raise cause from None  # the database, not this incident: retry all
+                    resolver.session.rollback()
+                    mine = _Writes()
+                    _record_failure(mine, due, failure, now, report)
+                writes.extend(mine)
             with connection.pipeline():
                 connection.execute(_SAVE_STATE, {**writes.state, "now": now})
                 if writes.pages["incident"]:
@@ -213,8 +281,119 @@ def _process_due(
     return len(rows)
 
 
+def _policy(
+    due: _Due, resolver: TargetResolver, policies: dict[Any, EscalationPolicy | Exception]
+) -> EscalationPolicy:
+    """The incident's policy, read once per tick; a broken one fails every incident using it."""
+    if due.policy_id not in policies:
+        try:
+            row = resolver.session.get(EscalationPolicyRow, due.policy_id)
+            assert row is not None  # the foreign key cascades deletes
+            policies[due.policy_id] = to_policy(row)
+        except Exception as error:
+            policies[due.policy_id] = error
+    policy = policies[due.policy_id]
+    if isinstance(policy, Exception):
+        raise _Failure("policy_unreadable") from policy
+    return policy
+
+
+def _escalate(
+    writes: _Writes,
+    due: _Due,
+    resolver: TargetResolver,
+    policies: dict[Any, EscalationPolicy | Exception],
+    now: datetime,
+    report: TickReport,
+) -> None:
+    policy = _policy(due, resolver, policies)
+    try:
+        decision = evaluate_escalation(policy, due.opened_at, due.state, now)
+    except Exception as error:
+        raise _Failure("rule_failed") from error
+    for fired in decision.fire:
+        try:
+            resolved = [resolver.resolve(target) for target in fired.targets]
+        except Exception as error:
+            raise _Failure("target_unresolvable") from error
+        report.steps_fired += 1
+        notified = _fire(writes, due.incident_id, fired, resolved)
+        report.notifications += notified
+        if notified == 0:
+            _record_unpageable(writes, due, fired, resolved, report)
+    _keep_state(writes, due.incident_id, decision.state, decision.next_due_at)
+
+
+def _record_failure(
+    writes: _Writes, due: _Due, failure: _Failure, now: datetime, report: TickReport
+) -> None:
+    """Keep the escalation where it was, due again after a backoff, and say why."""
+    cause = failure.__cause__
+    detail = f"{type(cause).__name__}: {cause}" if cause is not None else failure.stage
+    reason = f"{failure.stage.replace('_', ' ')} ({detail})"[:1000]
+    failures = due.failures + 1
+    retry_at = now + failure_backoff(failures)
+    logger.error(
+        "escalation of incident %s (service %s) failed, attempt %d, retrying at %s: %s",
+        due.incident_id,
+        due.service,
+        failures,
+        retry_at.isoformat(),
+        reason,
+        exc_info=cause,
+    )
+    ESCALATION_ERRORS.labels(reason=failure.stage).inc()
+    ESCALATION_UNPAGEABLE.labels(service=due.service).inc()
+    report.failed += 1
+    _keep_state(writes, due.incident_id, due.state, retry_at, failures=failures, error=reason)
+    # On the timeline once per streak and whenever the reason changes, not every retry.
+    if due.last_error != reason:
+        writes.record(
+            due.incident_id,
+            TimelineKind.ESCALATION_FAILED.value,
+            f"Could not escalate, nobody was paged: {reason}; retrying at {retry_at.isoformat()}",
+            {
+                "reason": failure.stage,
+                "error": reason,
+                "attempt": failures,
+                "retry_at": retry_at.isoformat(),
+            },
+        )
+
+
+def _record_unpageable(
+    writes: _Writes,
+    due: _Due,
+    fired: FiredStep,
+    resolved: list[ResolvedTarget],
+    report: TickReport,
+) -> None:
+    problems = [target.problem or f"{target.description}: no address" for target in resolved]
+    logger.warning(
+        "incident %s (service %s): escalation step %d paged nobody: %s",
+        due.incident_id,
+        due.service,
+        fired.step_index + 1,
+        "; ".join(problems),
+    )
+    ESCALATION_UNPAGEABLE.labels(service=due.service).inc()
+    report.unpageable += 1
+    writes.record(
+        due.incident_id,
+        TimelineKind.UNPAGEABLE.value,
+        f"Nobody was paged by escalation step {fired.step_index + 1}: {'; '.join(problems)}",
+        {"step": fired.step_index + 1, "repeat": fired.repeat, "problems": problems},
+    )
+
+
 def _keep_state(
-    writes: _Writes, incident_id: int, state: EscalationState, next_due_at: datetime | None
+    writes: _Writes,
+    incident_id: int,
+    state: EscalationState,
+    next_due_at: datetime | None,
+    *,
+    failures: int = 0,
+    error: str | None = None,
 ) -> None:
     columns = writes.state
     columns["incident"].append(incident_id)
@@ -222,11 +401,14 @@ def _keep_state(
     columns["repeats_done"].append(state.repeats_done)
     columns["last_fired_at"].append(state.last_fired_at)
     columns["next_due_at"].append(next_due_at)
+    columns["failures"].append(failures)
+    columns["last_error"].append(error)
 
 
-def _fire(writes: _Writes, incident_id: int, fired: FiredStep, resolver: TargetResolver) -> int:
+def _fire(
+    writes: _Writes, incident_id: int, fired: FiredStep, resolved: list[ResolvedTarget]
+) -> int:
     ESCALATION_STEPS.labels(step=str(fired.step_index + 1)).inc()
-    resolved = [resolver.resolve(target) for target in fired.targets]
     notified = 0
     pages = writes.pages
     for target in resolved:
@@ -244,17 +426,16 @@ def _fire(writes: _Writes, incident_id: int, fired: FiredStep, resolver: TargetR
     message = f"Escalation step {fired.step_index + 1}{repeat}: notifying {who}"
     if problems:
         message += "; " + "; ".join(problems)
-    writes.steps["incident"].append(incident_id)
-    writes.steps["message"].append(message)
-    writes.steps["data"].append(
-        Jsonb(
-            {
-                "step": fired.step_index + 1,
-                "repeat": fired.repeat,
-                "due_at": fired.due_at.isoformat(),
-                "notifications": notified,
-                "problems": problems,
-            }
-        )
+    writes.record(
+        incident_id,
+        TimelineKind.ESCALATED.value,
+        message,
+        {
+            "step": fired.step_index + 1,
+            "repeat": fired.repeat,
+            "due_at": fired.due_at.isoformat(),
+            "notifications": notified,
+            "problems": problems,
+        },
     )
     return notified

@@ -8,7 +8,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     HttpUrl,
@@ -28,11 +27,12 @@ from incident_platform.escalation.rules import (
     UserTarget,
     WebhookTarget,
 )
+from incident_platform.storable import StorableModel
 
 TargetId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
-class _Strict(BaseModel):
+class _Strict(StorableModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -46,9 +46,20 @@ class UserTargetModel(_Strict):
     id: TargetId
 
 
+# Below HttpUrl's own 2083, so the normalised form stored (which may gain a "/") reads back.
+MAX_WEBHOOK_URL = 2048
+
+
 class WebhookTargetModel(_Strict):
     type: Literal["webhook"]
     url: HttpUrl  # http or https only, with a host
+
+    @field_validator("url")
+    @classmethod
+    def _fits(cls, url: HttpUrl) -> HttpUrl:
+        if len(str(url)) > MAX_WEBHOOK_URL:
+            raise ValueError(f"must be at most {MAX_WEBHOOK_URL} characters")
+        return url
 
 
 TargetModel = Annotated[

@@ -182,3 +182,17 @@ def webhook_url_problem(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an absolute http(s) URL"
     return None
+
+
+# An escalation that cannot be evaluated (a broken policy, schedule or override) is
+# tried again after 10 s, 20 s, 40 s ... up to 5 minutes; others are not held up.
+FAILURE_BACKOFF_BASE = timedelta(seconds=10)
+FAILURE_BACKOFF_CAP = timedelta(minutes=5)
+
+
+def failure_backoff(failures: int) -> timedelta:
+    """How long to wait after the ``failures``-th failure in a row (1 for the first)."""
+    if failures < 1:
+        raise ValueError("failures counts failed evaluations and starts at 1")
+    doubled: timedelta = FAILURE_BACKOFF_BASE * (2 ** min(failures - 1, 16))
+    return min(doubled, FAILURE_BACKOFF_CAP)

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from incident_platform.clock import utc_now
 from incident_platform.severity import Severity
+from incident_platform.storable import StorableSQLModel
 
 
 class IncidentStatus(StrEnum):
@@ -36,6 +37,8 @@ class TimelineKind(StrEnum):
     NOTIFIED = "notified"
     NOTIFICATION_FAILED = "notification_failed"
     ESCALATED = "escalated"
+    ESCALATION_FAILED = "escalation_failed"
+    UNPAGEABLE = "unpageable"
 
 
 class IncidentBase(SQLModel):
@@ -90,13 +93,13 @@ class Incident(IncidentBase, table=True):
     )
 
 
-class IncidentUpdate(SQLModel):
+class IncidentUpdate(StorableSQLModel):
     title: str | None = Field(default=None, min_length=1, max_length=1024)
     severity: Severity | None = None
     assignee: str | None = Field(default=None, max_length=255)
 
 
-class NoteCreate(SQLModel):
+class NoteCreate(StorableSQLModel):
     text: str = Field(min_length=1, max_length=8192)
 
 

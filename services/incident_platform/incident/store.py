@@ -21,6 +21,7 @@ from incident_platform.incident.models import (
 )
 from incident_platform.metrics import observe_acknowledged, observe_resolved
 from incident_platform.severity import Severity
+from incident_platform.storable import MAX_BIGINT
 
 
 class IncidentNotFound(Exception):
@@ -54,7 +55,10 @@ def decode_cursor(cursor: str) -> int:
         kind, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
         if kind != "id":
             raise ValueError(kind)
-        return int(value)
+        position = int(value)
+        if not 1 <= position <= MAX_BIGINT:
+            raise ValueError(value)
+        return position
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidCursor("cursor is not one this API returned") from error
 

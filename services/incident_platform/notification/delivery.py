@@ -34,7 +34,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from incident_platform.clock import utc_now
 from incident_platform.incident.models import TimelineKind
-from incident_platform.metrics import FIRST_NOTIFICATION_LATENCY, NOTIFICATIONS_SENT
+from incident_platform.metrics import (
+    FIRST_NOTIFICATION_LATENCY,
+    NOTIFICATION_ERRORS,
+    NOTIFICATIONS_SENT,
+)
 from incident_platform.notification.messages import (
     IncidentSummary,
     email_message,
@@ -45,6 +49,7 @@ from incident_platform.notification.messages import (
 from incident_platform.notification.models import Channel
 from incident_platform.notification.senders import (
     Outcome,
+    Reason,
     SendResult,
     display_address,
     make_http_client,
@@ -215,7 +220,7 @@ def _attempt(
     """Build and send one message. Never raises: a surprise is logged and retried."""
     try:
         if incident is None:
-            return SendResult.failed("incident no longer exists")
+            return SendResult.failed("incident no longer exists", Reason.INCIDENT_GONE)
         context = message_context(
             settings,
             incident,
@@ -233,12 +238,14 @@ def _attempt(
             try:
                 message = email_message(context, sender=settings.smtp_from, recipient=row.address)
             except ValueError as error:
-                return SendResult.failed(f"unusable e-mail address: {error}")
+                return SendResult.failed(
+                    f"unusable e-mail address: {error}", Reason.INVALID_ADDRESS
+                )
             return send_email(settings, message, row.address)
-        return SendResult.failed(f"unknown channel {row.channel!r}")
+        return SendResult.failed(f"unknown channel {row.channel!r}", Reason.UNKNOWN_CHANNEL)
     except Exception as error:
         logger.exception("notification %s: unexpected error while sending", row.id)
-        return SendResult.retry(f"internal error ({type(error).__name__})")
+        return SendResult.retry(f"internal error ({type(error).__name__})", Reason.INTERNAL)
 
 
 def _scrub(detail: str, row: ClaimedNotification) -> str:
@@ -419,10 +426,14 @@ def _record(
     report: DeliveryReport,
 ) -> None:
     attempts = row.attempts + 1
-    result = SendResult(result.outcome, _scrub(result.detail, row), result.retry_after)
+    result = SendResult(
+        result.outcome, _scrub(result.detail, row), result.retry_after, result.reason
+    )
     outcome, reason = final_outcome(result, attempts, settings.notification_max_attempts)
     # Counted whether or not the outcome can be written: the attempt happened.
     NOTIFICATIONS_SENT.labels(channel=row.channel, outcome=outcome.value).inc()
+    if outcome is not Outcome.SENT:
+        NOTIFICATION_ERRORS.labels(channel=row.channel, reason=result.reason.value).inc()
     next_attempt_at = at + next_attempt_delay(attempts, jitter(), result.retry_after)
     try:
         first = _settle(engine, row, outcome, reason, next_attempt_at, at)

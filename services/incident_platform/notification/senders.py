@@ -34,24 +34,40 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+class Reason(StrEnum):
+    """Why a send did not succeed, in few words: the ``reason`` label of
+    ``notification_errors_total`` (the detail has the specifics)."""
+
+    NONE = ""
+    HTTP_STATUS = "http_status"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    INVALID_ADDRESS = "invalid_address"
+    SMTP = "smtp"
+    INCIDENT_GONE = "incident_gone"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    INTERNAL = "internal"
+
+
 @dataclass(frozen=True)
 class SendResult:
     outcome: Outcome
     detail: str
     # Seconds the receiver asked us to wait (HTTP Retry-After), if it said.
     retry_after: float | None = None
+    reason: Reason = Reason.NONE
 
     @classmethod
     def sent(cls, detail: str) -> "SendResult":
         return cls(Outcome.SENT, detail)
 
     @classmethod
-    def retry(cls, detail: str, retry_after: float | None = None) -> "SendResult":
-        return cls(Outcome.RETRY, detail, retry_after)
+    def retry(cls, detail: str, reason: Reason, retry_after: float | None = None) -> "SendResult":
+        return cls(Outcome.RETRY, detail, retry_after, reason)
 
     @classmethod
-    def failed(cls, detail: str) -> "SendResult":
-        return cls(Outcome.FAILED, detail)
+    def failed(cls, detail: str, reason: Reason) -> "SendResult":
+        return cls(Outcome.FAILED, detail, None, reason)
 
 
 def display_address(channel: str, address: str) -> str:
@@ -105,10 +121,12 @@ def classify_http_status(response: httpx.Response) -> SendResult:
     if 200 <= status < 300:
         return SendResult.sent(detail)
     if status >= 500 or status in RETRYABLE_HTTP_STATUSES:
-        return SendResult.retry(detail, _retry_after(response))
+        return SendResult.retry(detail, Reason.HTTP_STATUS, _retry_after(response))
     if 300 <= status < 400:
-        return SendResult.failed(f"{detail} (redirects are not followed; fix the URL)")
-    return SendResult.failed(detail)
+        return SendResult.failed(
+            f"{detail} (redirects are not followed; fix the URL)", Reason.HTTP_STATUS
+        )
+    return SendResult.failed(detail, Reason.HTTP_STATUS)
 
 
 def post_json(client: httpx.Client, url: str, body: dict[str, Any]) -> SendResult:
@@ -116,9 +134,11 @@ def post_json(client: httpx.Client, url: str, body: dict[str, Any]) -> SendResul
     try:
         target = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        return SendResult.failed("invalid URL")
+        return SendResult.failed("invalid URL", Reason.INVALID_ADDRESS)
     if target.scheme not in ("http", "https") or not target.host:
-        return SendResult.failed("invalid URL: only http and https URLs can be notified")
+        return SendResult.failed(
+            "invalid URL: only http and https URLs can be notified", Reason.INVALID_ADDRESS
+        )
     try:
         with client.stream("POST", target, json=body) as response:
             # Drain a small body so the connection can be reused; never more than that.
@@ -129,11 +149,13 @@ def post_json(client: httpx.Client, url: str, body: dict[str, Any]) -> SendResul
                     break
             return classify_http_status(response)
     except httpx.TimeoutException as error:
-        return SendResult.retry(f"timeout ({type(error).__name__})")
+        return SendResult.retry(f"timeout ({type(error).__name__})", Reason.TIMEOUT)
     except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as error:
-        return SendResult.failed(f"cannot send: {type(error).__name__}")
+        return SendResult.failed(f"cannot send: {type(error).__name__}", Reason.INVALID_ADDRESS)
     except httpx.TransportError as error:
-        return SendResult.retry(f"connection error ({type(error).__name__}: {error})")
+        return SendResult.retry(
+            f"connection error ({type(error).__name__}: {error})", Reason.CONNECTION
+        )
 
 
 def send_webhook(client: httpx.Client, url: str, body: dict[str, Any]) -> SendResult:
@@ -148,8 +170,8 @@ def _smtp_reply(code: int, reply: bytes | str, what: str) -> SendResult:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     detail = f"SMTP {code} {' '.join(text.split())[:200]} ({what})"
     if 500 <= code < 600:
-        return SendResult.failed(detail)
-    return SendResult.retry(detail)
+        return SendResult.failed(detail, Reason.SMTP)
+    return SendResult.retry(detail, Reason.SMTP)
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:
@@ -193,10 +215,14 @@ def send_email(settings: Settings, message: EmailMessage, recipient: str) -> Sen
     except smtplib.SMTPResponseException as error:
         return _smtp_reply(error.smtp_code, error.smtp_error, type(error).__name__)
     except smtplib.SMTPNotSupportedError as error:
-        return SendResult.failed(f"SMTP server does not support what is configured: {error}")
+        return SendResult.failed(
+            f"SMTP server does not support what is configured: {error}", Reason.SMTP
+        )
     except (smtplib.SMTPException, OSError) as error:
         # Disconnects, refused connections, timeouts, TLS handshake failures.
-        return SendResult.retry(f"SMTP connection error ({type(error).__name__}: {error})")
+        return SendResult.retry(
+            f"SMTP connection error ({type(error).__name__}: {error})", Reason.CONNECTION
+        )
     return SendResult.sent(f"accepted by {settings.smtp_host}:{settings.smtp_port}")
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Literal, Self, TypeVar, get_args
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -41,6 +40,7 @@ from incident_platform.schedule.validation import (
     parse_weekday,
     validate_shift_hours,
 )
+from incident_platform.storable import AwareInstant, StorableModel
 
 
 def _clock_time(text: str) -> str:
@@ -94,7 +94,7 @@ def _format_clock_time(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-class _Strict(BaseModel):
+class _Strict(StorableModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -129,7 +129,7 @@ class RestrictionModel(_Strict):
 class LayerModel(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     users: Annotated[list[UserId], _at_least_one("a layer needs at least one user")]
-    start: AwareDatetime
+    start: AwareInstant
     rotation: RotationModel
     restrictions: list[RestrictionModel] = Field(default_factory=list)
 
@@ -176,8 +176,8 @@ class ScheduleModel(_Strict):
 
 class OverrideModel(_Strict):
     user: UserId
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareInstant
+    end: AwareInstant
 
     @field_validator("end")
     @classmethod

@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import Column, DateTime, Index, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from incident_platform.clock import utc_now
+from incident_platform.storable import StorableModel, StorableSQLModel
 
 
 class ContactType(StrEnum):
@@ -28,7 +29,7 @@ def check_http_url(value: str) -> str:
     return value
 
 
-class ContactMethod(BaseModel):
+class ContactMethod(StorableModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ContactType
@@ -50,7 +51,7 @@ class ContactMethod(BaseModel):
         return value
 
 
-class UserBase(SQLModel):
+class UserBase(StorableSQLModel):
     name: str = Field(min_length=1, max_length=255)
     email: str = Field(max_length=320)
     timezone: str = Field(default="UTC", max_length=64)

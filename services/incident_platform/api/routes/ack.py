@@ -1,15 +1,39 @@
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
 from incident_platform.api.deps import SessionDep, SettingsDep
+from incident_platform.api.openapi import json_answer
 from incident_platform.clock import utc_now
 from incident_platform.incident.lifecycle import IllegalTransition, Transition
 from incident_platform.incident.store import IncidentNotFound, get_incident, transition
 from incident_platform.notification.signing import InvalidAckToken, verify_ack_token
 
 router = APIRouter(prefix="/api/v1/ack", tags=["acknowledge links"])
+
+
+class AckAnswer(BaseModel):
+    message: str
+    incident_id: int | None = None
+    status: str | None = None
+
+
+def _answer_doc(description: str) -> dict[str, Any]:
+    answer = json_answer(AckAnswer, description)
+    answer["content"]["text/html"] = {"schema": {"type": "string"}}
+    return answer
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: _answer_doc("Acknowledged (or already acknowledged)"),
+    403: _answer_doc("The link is forged, altered or expired"),
+    404: _answer_doc("The incident no longer exists"),
+    409: _answer_doc("The incident is resolved; nothing to acknowledge"),
+    503: _answer_doc("Acknowledge links are not configured, or the database is unavailable"),
+}
 
 
 def _answer(request: Request, status_code: int, message: str, **data: object) -> Response:
@@ -22,7 +46,14 @@ def _answer(request: Request, status_code: int, message: str, **data: object) ->
     return JSONResponse({"message": message, **data}, status_code=status_code)
 
 
-@router.api_route("/{token}", methods=["GET", "POST"], summary="Acknowledge from a signed link")
+@router.api_route(
+    "/{token}",
+    methods=["GET", "POST"],
+    summary="Acknowledge from a signed link",
+    response_class=Response,
+    responses=_ANSWERS,
+    openapi_extra={"x-required-credential": "ack-link"},
+)
 def acknowledge_by_link(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:

@@ -1,9 +1,14 @@
+import logging
+
 from fastapi import APIRouter, status
 
-from incident_platform.alert.alertmanager import AlertmanagerPayload, to_signal
+from incident_platform.alert.alertmanager import AlertmanagerPayload, split_alerts, to_signal
 from incident_platform.alert.ingest import ingest_and_record
-from incident_platform.alert.models import IngestResult, IngestResults
+from incident_platform.alert.models import BatchIngestResult, IngestAction, IngestResults
 from incident_platform.api.deps import AlertmanagerIntegrationDep, EngineDep, SettingsDep
+from incident_platform.metrics import ALERTS_RECEIVED
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/integrations/alertmanager", tags=["alertmanager"])
 
@@ -15,18 +20,39 @@ def alertmanager_webhook(
     engine: EngineDep,
     settings: SettingsDep,
 ) -> IngestResults:
-    """Prometheus Alertmanager webhook receiver (payload version 4). One transaction per call."""
-    signals = [to_signal(alert, integration) for alert in payload.alerts]
+    """Prometheus Alertmanager webhook receiver (payload version 4). One transaction per call.
+
+    ``results`` has one entry per alert, in order. An invalid alert is ``rejected`` with
+    its ``reason`` and the others are stored all the same (202); only an invalid envelope
+    (no ``alerts`` list) refuses the whole notification with 422.
+    """
+    split = split_alerts(payload.alerts)
     batch = ingest_and_record(
         engine,
-        signals,
+        [to_signal(alert, integration) for _, alert in split.valid],
         source="alertmanager",
         actor=f"integration:{integration.name}",
         auto_resolve=settings.auto_resolve,
     )
-    return IngestResults(
-        results=[
-            IngestResult(alert_id=o.alert_id, incident_id=o.incident_id, action=o.action)
-            for o in batch.outcomes
-        ]
-    )
+    results = {
+        index: BatchIngestResult(
+            alert_id=None, incident_id=None, action=IngestAction.REJECTED, reason=reason
+        )
+        for index, reason in split.rejected.items()
+    }
+    for (index, _), outcome in zip(split.valid, batch.outcomes, strict=True):
+        results[index] = BatchIngestResult(
+            alert_id=outcome.alert_id, incident_id=outcome.incident_id, action=outcome.action
+        )
+    if split.rejected:
+        ALERTS_RECEIVED.labels(source="alertmanager", action=IngestAction.REJECTED.value).inc(
+            len(split.rejected)
+        )
+        logger.warning(
+            "alertmanager notification from %s: %d of %d alerts rejected (first: %s)",
+            integration.name,
+            len(split.rejected),
+            len(payload.alerts),
+            next(iter(split.rejected.values())),
+        )
+    return IngestResults(results=[results[index] for index in range(len(payload.alerts))])

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,7 +22,9 @@ from incident_platform.api.deps import (
     SettingsDep,
     ViewerDep,
 )
+from incident_platform.api.errors import query_error
 from incident_platform.incident.store import InvalidCursor, decode_cursor, encode_cursor
+from incident_platform.storable import StorableStr
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -62,10 +64,10 @@ def post_alert(
 def list_alerts(
     session: SessionDep,
     _: ViewerDep,
-    service: str | None = None,
+    service: StorableStr | None = None,
     status_: Annotated[AlertStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: StorableStr | None = None,
 ) -> AlertsPublic:
     query = select(Alert)
     if service is not None:
@@ -76,9 +78,7 @@ def list_alerts(
         try:
             query = query.where(col(Alert.id) < decode_cursor(cursor))
         except InvalidCursor as error:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {error}"
-            ) from error
+            raise query_error("cursor", str(error)) from error
     rows = list(session.execute(query.order_by(col(Alert.id).desc()).limit(limit + 1)).scalars())
     next_cursor = encode_cursor(rows[limit - 1].id or 0) if len(rows) > limit else None
     data = [AlertPublic.model_validate(row, from_attributes=True) for row in rows[:limit]]

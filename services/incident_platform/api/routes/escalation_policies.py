@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
+from incident_platform.api.openapi import CONFLICT
 from incident_platform.clock import utc_now
 from incident_platform.escalation.models import EscalationPolicyModel
 from incident_platform.escalation.store import unknown_targets
@@ -98,7 +99,7 @@ def update_policy(
     return to_public(row)
 
 
-@router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_policy(policy_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
     row = _load(session, policy_id)
     services = (

@@ -1,10 +1,12 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlmodel import SQLModel
 
 from incident_platform.alert.models import AlertPublic
 from incident_platform.api.deps import ResponderDep, SessionDep, ViewerDep
+from incident_platform.api.errors import query_error
+from incident_platform.api.openapi import CONFLICT
 from incident_platform.incident.lifecycle import IllegalTransition, Transition
 from incident_platform.incident.models import (
     Incident,
@@ -30,8 +32,11 @@ from incident_platform.incident.store import (
     update_incident,
 )
 from incident_platform.severity import Severity
+from incident_platform.storable import MAX_BIGINT, DatabaseId, StorableStr
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+IncidentId = Annotated[DatabaseId, Path()]
 
 
 class IncidentDetail(IncidentPublic):
@@ -62,16 +67,18 @@ def get_incidents(
     session: SessionDep,
     _: ViewerDep,
     status_: Annotated[IncidentStatus | None, Query(alias="status")] = None,
-    service: str | None = None,
+    service: StorableStr | None = None,
     severity: Severity | None = None,
     changed_after: Annotated[
         int | None,
         Query(
-            ge=0, description="Change feed: incidents changed after this change_seq, oldest first"
+            ge=0,
+            le=MAX_BIGINT,
+            description="Change feed: incidents changed after this change_seq, oldest first",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: StorableStr | None = None,
 ) -> IncidentsPublic:
     filters = IncidentFilter(
         status=status_, service=service, severity=severity, changed_after=changed_after
@@ -79,13 +86,15 @@ def get_incidents(
     try:
         rows, next_cursor = list_incidents(session, filters, limit=limit, cursor=cursor)
     except InvalidCursor as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {error}") from error
+        raise query_error("cursor", str(error)) from error
     data = [to_public(row) for row in rows]
     return IncidentsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def get_incident_detail(incident_id: int, session: SessionDep, _: ViewerDep) -> IncidentDetail:
+def get_incident_detail(
+    incident_id: IncidentId, session: SessionDep, _: ViewerDep
+) -> IncidentDetail:
     try:
         incident = get_incident(session, incident_id)
     except IncidentNotFound as error:
@@ -104,7 +113,7 @@ def get_incident_detail(incident_id: int, session: SessionDep, _: ViewerDep) -> 
 
 
 def _transition(
-    session: SessionDep, incident_id: int, action: Transition, actor: str
+    session: SessionDep, incident_id: IncidentId, action: Transition, actor: str
 ) -> IncidentPublic:
     try:
         return to_public(transition(session, incident_id, action, actor=actor))
@@ -122,23 +131,21 @@ def _transition(
         ) from error
 
 
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "Illegal transition; the body names the current status"}
-}
+_CONFLICT = CONFLICT
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentPublic, responses=_CONFLICT)
-def acknowledge(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+def acknowledge(incident_id: IncidentId, session: SessionDep, who: ResponderDep) -> IncidentPublic:
     return _transition(session, incident_id, Transition.ACKNOWLEDGE, who.name)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentPublic, responses=_CONFLICT)
-def resolve(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+def resolve(incident_id: IncidentId, session: SessionDep, who: ResponderDep) -> IncidentPublic:
     return _transition(session, incident_id, Transition.RESOLVE, who.name)
 
 
 @router.post("/{incident_id}/reopen", response_model=IncidentPublic, responses=_CONFLICT)
-def reopen(incident_id: int, session: SessionDep, who: ResponderDep) -> IncidentPublic:
+def reopen(incident_id: IncidentId, session: SessionDep, who: ResponderDep) -> IncidentPublic:
     return _transition(session, incident_id, Transition.REOPEN, who.name)
 
 
@@ -146,7 +153,7 @@ def reopen(incident_id: int, session: SessionDep, who: ResponderDep) -> Incident
     "/{incident_id}/notes", status_code=status.HTTP_201_CREATED, response_model=TimelineEventPublic
 )
 def post_note(
-    incident_id: int, body: NoteCreate, session: SessionDep, who: ResponderDep
+    incident_id: IncidentId, body: NoteCreate, session: SessionDep, who: ResponderDep
 ) -> TimelineEventPublic:
     try:
         event = add_note(session, incident_id, body.text, actor=who.name)
@@ -157,7 +164,7 @@ def post_note(
 
 @router.patch("/{incident_id}", response_model=IncidentPublic)
 def patch_incident(
-    incident_id: int, body: IncidentUpdate, session: SessionDep, who: ResponderDep
+    incident_id: IncidentId, body: IncidentUpdate, session: SessionDep, who: ResponderDep
 ) -> IncidentPublic:
     try:
         return to_public(update_incident(session, incident_id, body, actor=who.name))

@@ -3,7 +3,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,12 +18,27 @@ from incident_platform.alert.pagerduty import (
     to_signal,
 )
 from incident_platform.api.deps import EngineDep, SessionDep, SettingsDep
+from incident_platform.api.openapi import json_answer, ref
 from incident_platform.auth.models import IntegrationKind
 from incident_platform.auth.store import find_integration
 from incident_platform.incident.store import acknowledge_by_fingerprint
 from incident_platform.settings import Settings
 
 router = APIRouter(tags=["pagerduty"])
+
+
+class PagerDutyAccepted(BaseModel):
+    status: str
+    message: str
+    dedup_key: str
+
+
+class PagerDutyInvalid(BaseModel):
+    """PagerDuty's error shape: every error is a sentence naming its field."""
+
+    status: str
+    message: str
+    errors: list[str]
 
 
 def _invalid(message: str, errors: list[str]) -> JSONResponse:
@@ -36,7 +51,16 @@ def _invalid(message: str, errors: list[str]) -> JSONResponse:
 @router.post(
     "/v2/enqueue",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={400: {"description": "Invalid event, in PagerDuty's error shape"}},
+    responses={
+        202: json_answer(PagerDutyAccepted, "Event processed"),
+        400: json_answer(PagerDutyInvalid, "Invalid event, in PagerDuty's error shape"),
+    },
+    # The body is read by hand (errors in PagerDuty's shape, not FastAPI's), so its
+    # schema is declared here; the credential is ``routing_key`` inside it.
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref(Event)}}},
+        "x-required-credential": "integration:pagerduty",
+    },
 )
 async def enqueue(
     request: Request, engine: EngineDep, session: SessionDep, settings: SettingsDep

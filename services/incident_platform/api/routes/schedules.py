@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
 from incident_platform.api.deps import (
+    CREDENTIAL_OF,
     AdminDep,
     EngineDep,
     ResponderDep,
@@ -18,7 +19,14 @@ from incident_platform.api.deps import (
     bearer_credential,
     check_role,
 )
-from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
+from incident_platform.api.errors import (
+    commit_unique,
+    conflict,
+    field_error,
+    not_found,
+    query_error,
+)
+from incident_platform.api.openapi import CONFLICT
 from incident_platform.auth.models import Role
 from incident_platform.auth.store import Principal
 from incident_platform.clock import utc_now
@@ -36,6 +44,7 @@ from incident_platform.schedule.store import (
     user_names,
 )
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+from incident_platform.storable import AwareInstant, DatabaseId
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
 
@@ -152,6 +161,9 @@ def _calendar_reader(request: Request, settings: SettingsDep, engine: EngineDep)
     return check_role(authenticate(credential, settings, engine), Role.VIEWER)
 
 
+CREDENTIAL_OF[_calendar_reader] = Role.VIEWER.value
+
+
 @router.get(
     "/{schedule_id}.ics",
     response_class=Response,
@@ -197,7 +209,7 @@ def update_schedule(
     return to_public(row)
 
 
-@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_schedule(schedule_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
     row = _load(session, schedule_id)
     policies = policies_using_schedule(session, schedule_id)
@@ -216,7 +228,8 @@ def who_is_on_call(
     session: SessionDep,
     _: ViewerDep,
     at: Annotated[
-        AwareDatetime | None, Query(description="ISO 8601 with offset; default now")
+        AwareInstant | None,
+        Query(description="ISO 8601 with offset, 1970-01-01 to 2200-01-01; default now"),
     ] = None,
 ) -> OnCallPublic:
     row = _load(session, schedule_id)
@@ -240,19 +253,13 @@ def shifts(
     schedule_id: uuid.UUID,
     session: SessionDep,
     _: ViewerDep,
-    from_: Annotated[AwareDatetime, Query(alias="from")],
-    to: AwareDatetime,
+    from_: Annotated[AwareInstant, Query(alias="from")],
+    to: AwareInstant,
 ) -> ShiftsPublic:
     if to <= from_:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["query", "to"], "msg": "must be after from", "type": "value_error"}],
-        )
+        raise query_error("to", "must be after from")
     if to - from_ > MAX_RANGE:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["query", "to"], "msg": "range longer than 366 days", "type": "value_error"}],
-        )
+        raise query_error("to", "range longer than 366 days")
     row = _load(session, schedule_id)
     rendered = render_shifts(
         to_domain(row), overrides_between(session, row.id, from_, to), from_, to
@@ -312,7 +319,10 @@ def list_overrides(schedule_id: uuid.UUID, session: SessionDep, _: ViewerDep) ->
 
 @router.delete("/{schedule_id}/overrides/{override_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_override(
-    schedule_id: uuid.UUID, override_id: int, session: SessionDep, _: ResponderDep
+    schedule_id: uuid.UUID,
+    override_id: Annotated[DatabaseId, Path()],
+    session: SessionDep,
+    _: ResponderDep,
 ) -> None:
     row = session.get(OverrideRow, override_id)
     if row is None or row.schedule_id != schedule_id:

@@ -7,13 +7,15 @@ from pydantic import BaseModel
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import field_error, not_found
+from incident_platform.api.openapi import ErrorDetail, json_answer
 from incident_platform.clock import utc_now
 from incident_platform.escalation.store import TargetResolver, policy_for_service, to_policy
 from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
+from incident_platform.storable import StorableStr
 
 router = APIRouter(tags=["services"])
 
-ServiceName = Annotated[str, Path(min_length=1, max_length=255)]
+ServiceName = Annotated[StorableStr, Path(min_length=1, max_length=255)]
 
 
 class RoutingUpdate(BaseModel):
@@ -69,9 +71,14 @@ def get_routing(service: ServiceName, session: SessionDep, _: ViewerDep) -> Rout
     return RoutingPublic.model_validate(routing, from_attributes=True)
 
 
-@router.get("/api/v1/oncall", response_model=FirstPaged, tags=["services"])
+@router.get(
+    "/api/v1/oncall",
+    response_model=FirstPaged,
+    tags=["services"],
+    responses={404: json_answer(ErrorDetail, "The service has no escalation policy")},
+)
 def first_paged(
-    service: Annotated[str, Query(min_length=1, max_length=255)],
+    service: Annotated[StorableStr, Query(min_length=1, max_length=255)],
     session: SessionDep,
     _: ViewerDep,
 ) -> FirstPaged:

@@ -5,9 +5,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from incident_platform.api.deps import SessionDep, ViewerDep
+from incident_platform.api.errors import query_error
 from incident_platform.incident.stats import DurationStats, incident_stats
+from incident_platform.storable import Instant
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+
+# The same bound as rendered shifts: one request cannot aggregate decades.
+MAX_RANGE = timedelta(days=366)
 
 
 class DurationStatsPublic(BaseModel):
@@ -41,12 +46,16 @@ def get_stats(
     session: SessionDep,
     _: ViewerDep,
     since: Annotated[
-        datetime | None, Query(description="ISO 8601; default: the last 30 days")
+        Instant | None,
+        Query(description="ISO 8601, at most 366 days ago; default: the last 30 days"),
     ] = None,
 ) -> StatsPublic:
-    start = since or datetime.now(UTC) - timedelta(days=30)
+    now = datetime.now(UTC)
+    start = since or now - timedelta(days=30)
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
+    if now - start > MAX_RANGE:
+        raise query_error("since", "must be at most 366 days ago")
     stats = incident_stats(session, start)
     return StatsPublic(
         since=stats.since,

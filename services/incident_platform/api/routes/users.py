@@ -6,6 +6,7 @@ from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, not_found
+from incident_platform.api.openapi import CONFLICT
 from incident_platform.user.models import User, UserCreate, UserPublic, UsersPublic
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -62,7 +63,7 @@ def update_user(
     return to_public(user)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_user(user_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
     user = _load(session, user_id)
     # Deleting someone a schedule or policy still pages would silently leave a gap.
