@@ -43,4 +43,8 @@ def serve(factory: str, *, default_port: int) -> None:
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A spawned worker imports the whole platform before it answers the supervisor's
+        # ping; on a loaded machine that takes longer than uvicorn's 5 s, and the worker was
+        # killed and respawned in a loop, never serving.
+        timeout_worker_healthcheck=60,
     )

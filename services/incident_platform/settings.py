@@ -1,6 +1,7 @@
 """One typed settings object for every service, read from the environment."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator
@@ -57,6 +58,18 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "incident-platform@localhost"
+
+    # The web server on :8080 (incident_platform.web): the UI bundle and the API paths.
+    web_dist_dir: Path = Field(
+        default=Path(__file__).resolve().parents[2] / "web" / "dist",
+        description="The built UI bundle (npm run build in web/) that :8080 serves.",
+    )
+    web_ingestion_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
+    web_incidents_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002")
+    web_oncall_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
+    web_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    # Per read, not per response: event streams send a heartbeat well within it.
+    web_read_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
     @field_validator("database_url", mode="before")
     @classmethod
