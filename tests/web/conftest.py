@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 from incident_platform.devtools.webbundle import ensure_bundle
 from support.platform import Platform
 from support.services import ServiceProcess
+from support.web import start_web_server
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -36,20 +37,9 @@ def web_bundle() -> Path:
 def web_server(
     running_platform: Platform, web_bundle: Path, logs_dir: Path
 ) -> Iterator[ServiceProcess]:
-    env = {
-        "WEB_DIST_DIR": str(web_bundle),
-        "WEB_INGESTION_URL": running_platform.ingestion.url,
-        "WEB_INCIDENTS_URL": running_platform.incidents.url,
-        "WEB_ONCALL_URL": running_platform.oncall.url,
-    }
-    server = ServiceProcess(
-        "incident_platform.web", env, workers=1, log_path=logs_dir / "web.log"
-    ).start()
-    try:
-        server.wait_until("/healthz")
-        yield server
-    finally:
-        server.stop()
+    server = start_web_server(running_platform, web_bundle, log_path=logs_dir / "web.log")
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,10 @@ export type LiveState = "connecting" | "open" | "closed";
 class Unauthorized extends Error {}
 
 /**
- * Follows the incident service's event stream while signed in. EventSource cannot send an
- * Authorization header, so this streams with fetch; the library resends Last-Event-ID when it
- * reconnects, so the server replays what was missed. Each change refreshes the cached views.
+ * Follows the incident service's event stream (GET /api/v1/events) while signed in.
+ * EventSource cannot send an Authorization header, so this streams with fetch; the library
+ * resends Last-Event-ID when it reconnects, so the server replays every change missed. Each
+ * change refreshes the cached views of that incident and the lists; nothing polls.
  */
 export function useIncidentEvents(): LiveState {
   const { api } = useSession();
@@ -31,7 +32,14 @@ export function useIncidentEvents(): LiveState {
         return Promise.resolve();
       },
       onmessage(message) {
-        if (!message.data) return;
+        // `ready`: the stream is live; what was loaded before it may have missed changes.
+        // `incident`: one incident's new state (as the list shows it) after a change.
+        if (message.event === "ready") {
+          void queryClient.invalidateQueries({ queryKey: ["incidents"] });
+          void queryClient.invalidateQueries({ queryKey: ["incident"] });
+          return;
+        }
+        if (message.event !== "incident") return;
         const incidentId = incidentIdOf(message.data);
         void queryClient.invalidateQueries({ queryKey: ["incidents"] });
         void queryClient.invalidateQueries({ queryKey: ["stats"] });

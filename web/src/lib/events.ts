@@ -1,4 +1,4 @@
-/** The incident an event-stream message is about: `{"id": ...}`, `{"incident_id": ...}` or `{"incident": {"id": ...}}`. */
+/** The incident an `incident` event is about: its data is the incident, `{"id": ...}`. */
 export function incidentIdOf(data: string): number | null {
   let parsed: unknown;
   try {
@@ -6,10 +6,7 @@ export function incidentIdOf(data: string): number | null {
   } catch {
     return null;
   }
-  if (parsed === null || typeof parsed !== "object") return null;
-  const record = parsed as Record<string, unknown>;
-  for (const candidate of [record.incident_id, record.id, (record.incident as Record<string, unknown> | undefined)?.id]) {
-    if (typeof candidate === "number" && Number.isInteger(candidate)) return candidate;
-  }
-  return null;
+  if (parsed === null || typeof parsed !== "object" || !("id" in parsed)) return null;
+  const { id } = parsed;
+  return typeof id === "number" && Number.isInteger(id) ? id : null;
 }

@@ -13,10 +13,10 @@ describe("formatDuration", () => {
 });
 
 describe("incidentIdOf", () => {
-  it("finds the incident id in the shapes the stream may carry", () => {
+  it("reads the incident id from an incident event's data", () => {
     expect(incidentIdOf('{"id": 7, "status": "triggered"}')).toBe(7);
-    expect(incidentIdOf('{"incident_id": 9}')).toBe(9);
-    expect(incidentIdOf('{"incident": {"id": 3}}')).toBe(3);
+    expect(incidentIdOf('{"id": "7"}')).toBeNull();
+    expect(incidentIdOf("[]")).toBeNull();
     expect(incidentIdOf("not json")).toBeNull();
   });
 });
