@@ -210,6 +210,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Routing
+         * @description Every routed service and its escalation policy, by service name.
+         */
+        get: operations["list_routing_api_v1_services_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/services/{service}": {
         parameters: {
             query?: never;
@@ -543,6 +563,13 @@ export interface components {
              * Format: uuid
              */
             escalation_policy_id: string;
+        };
+        /** RoutingsPublic */
+        RoutingsPublic: {
+            /** Count */
+            count: number;
+            /** Data */
+            data: components["schemas"]["RoutingPublic"][];
         };
         /** ScheduleModel */
         ScheduleModel: {
@@ -1309,6 +1336,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_routing_api_v1_services_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingsPublic"];
                 };
             };
         };

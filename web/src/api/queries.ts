@@ -26,18 +26,23 @@ export function usePolicies() {
   });
 }
 
-/**
- * The services the platform knows: those seen in incidents (newest 500). The on-call API has
- * no list of routed services, so a service is known once it has had an incident or is routed
- * from the Services page in this session.
- */
-export function useKnownServices() {
+/** Every routed service with its escalation policy, by name. */
+export function useRoutedServices() {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ["services"],
+    queryFn: async () => must(await api.oncall.GET("/api/v1/services")).data,
+  });
+}
+
+/** Services that have had incidents (the newest 500), routed or not. */
+export function useServicesWithIncidents() {
   const { api } = useSession();
   return useQuery({
     queryKey: ["incidents", "services"],
     queryFn: async () => {
       const page = must(await api.incidents.GET("/api/v1/incidents", { params: { query: { limit: 500 } } }));
-      return [...new Set(page.data.map((incident) => incident.service))].sort();
+      return [...new Set(page.data.map((incident) => incident.service))];
     },
   });
 }

@@ -1,13 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, must, type Schedule } from "../api/client";
-import { useKnownServices, useSchedules } from "../api/queries";
+import { useRoutedServices, useSchedules } from "../api/queries";
 import { useSession } from "../auth";
 import { ErrorMessage, Loading } from "../components";
 import { formatDateTime } from "../lib/format";
 
 export function OnCallPage() {
   const schedules = useSchedules();
-  const services = useKnownServices();
+  const services = useRoutedServices();
   return (
     <section>
       <h1>On-call</h1>
@@ -44,11 +44,13 @@ export function OnCallPage() {
             </tr>
           </thead>
           <tbody>
-            {services.data.map((service) => <ServiceOnCallRow key={service} service={service} />)}
+            {services.data.map((routing) => (
+              <ServiceOnCallRow key={routing.service} service={routing.service} />
+            ))}
           </tbody>
         </table>
       ) : (
-        <p>No services have had incidents yet.</p>
+        <p>No service is routed to an escalation policy yet.</p>
       )}
     </section>
   );
@@ -84,7 +86,6 @@ function ServiceOnCallRow({ service }: { service: string }) {
     queryKey: ["services", service, "oncall"],
     queryFn: async () => {
       const result = await api.oncall.GET("/api/v1/oncall", { params: { query: { service } } });
-      if (result.response.status === 404) return null;
       return must(result);
     },
     refetchInterval: 60_000,
@@ -100,7 +101,7 @@ function ServiceOnCallRow({ service }: { service: string }) {
   return (
     <tr>
       <th scope="row">{service}</th>
-      <td>{paged.data === null ? "not routed" : (paged.data?.escalation_policy.name ?? "…")}</td>
+      <td>{paged.data?.escalation_policy.name ?? "…"}</td>
       <td>
         {paged.data?.targets
           .map((target) =>

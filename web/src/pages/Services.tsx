@@ -1,7 +1,7 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { must } from "../api/client";
-import { useKnownServices, usePolicies } from "../api/queries";
+import { usePolicies, useRoutedServices, useServicesWithIncidents } from "../api/queries";
 import { useSession } from "../auth";
 import { ErrorMessage, Loading } from "../components";
 import { formatDateTime } from "../lib/format";
@@ -9,18 +9,20 @@ import { roleAllows } from "../lib/permissions";
 
 export function ServicesPage() {
   const { role } = useSession();
-  const known = useKnownServices();
-  const [added, setAdded] = useState<string[]>([]);
-  const services = [...new Set([...(known.data ?? []), ...added])].sort();
+  const routed = useRoutedServices();
+  const seen = useServicesWithIncidents();
+  const policies = usePolicies();
+  const routing = new Map((routed.data ?? []).map((row) => [row.service, row]));
+  const services = [...new Set([...routing.keys(), ...(seen.data ?? [])])].sort();
   return (
     <section>
       <h1>Services</h1>
       <p>Each service routes its incidents to one escalation policy.</p>
-      <ErrorMessage error={known.error} />
-      {known.isPending ? (
+      <ErrorMessage error={routed.error ?? seen.error} />
+      {routed.isPending ? (
         <Loading what="services" />
       ) : services.length === 0 ? (
-        <p>No services have had incidents yet.</p>
+        <p>No service is routed or has had incidents yet.</p>
       ) : (
         <table>
           <thead>
@@ -31,47 +33,26 @@ export function ServicesPage() {
             </tr>
           </thead>
           <tbody>
-            {services.map((service) => <ServiceRow key={service} service={service} />)}
+            {services.map((service) => {
+              const row = routing.get(service);
+              const policy = policies.data?.find((p) => p.id === row?.escalation_policy_id);
+              return (
+                <tr key={service}>
+                  <th scope="row">{service}</th>
+                  <td>{row ? (policy?.name ?? row.escalation_policy_id) : "not routed"}</td>
+                  <td>{row ? formatDateTime(row.updated_at) : "—"}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
-      {roleAllows(role, "admin") && (
-        <RoutingForm
-          onRouted={(service) => {
-            setAdded((current) => [...current, service]);
-          }}
-        />
-      )}
+      {roleAllows(role, "admin") && <RoutingForm />}
     </section>
   );
 }
 
-function useRouting(service: string) {
-  const { api } = useSession();
-  return useQuery({
-    queryKey: ["services", service, "routing"],
-    queryFn: async () => {
-      const result = await api.oncall.GET("/api/v1/services/{service}", { params: { path: { service } } });
-      if (result.response.status === 404) return null;
-      return must(result);
-    },
-  });
-}
-
-function ServiceRow({ service }: { service: string }) {
-  const routing = useRouting(service);
-  const policies = usePolicies();
-  const policy = policies.data?.find((p) => p.id === routing.data?.escalation_policy_id);
-  return (
-    <tr>
-      <th scope="row">{service}</th>
-      <td>{routing.isPending ? "…" : routing.data ? (policy?.name ?? routing.data.escalation_policy_id) : "not routed"}</td>
-      <td>{routing.data ? formatDateTime(routing.data.updated_at) : "—"}</td>
-    </tr>
-  );
-}
-
-function RoutingForm({ onRouted }: { onRouted: (service: string) => void }) {
+function RoutingForm() {
   const { api } = useSession();
   const queryClient = useQueryClient();
   const policies = usePolicies();
@@ -85,9 +66,8 @@ function RoutingForm({ onRouted }: { onRouted: (service: string) => void }) {
           body: { escalation_policy_id: policyId },
         }),
       ),
-    onSuccess: async (routing) => {
-      onRouted(routing.service);
-      await queryClient.invalidateQueries({ queryKey: ["services", routing.service] });
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["services"] });
     },
   });
   return (
