@@ -23,7 +23,7 @@ export interface paths {
          *     The token is an HMAC over the incident id and an expiry; it cannot be widened to
          *     another incident. Acknowledging twice is fine: the second answer says so.
          */
-        post: operations["acknowledge_by_link_api_v1_ack__token__get_post"];
+        post: operations["acknowledge_by_link_api_v1_ack__token__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -787,7 +787,7 @@ export interface operations {
             };
         };
     };
-    acknowledge_by_link_api_v1_ack__token__get_post: {
+    acknowledge_by_link_api_v1_ack__token__post: {
         parameters: {
             query?: never;
             header?: never;

@@ -22,7 +22,10 @@ def _answer(request: Request, status_code: int, message: str, **data: object) ->
     return JSONResponse({"message": message, **data}, status_code=status_code)
 
 
-@router.api_route("/{token}", methods=["GET", "POST"], summary="Acknowledge from a signed link")
+# Two decorators, not one api_route with a set of methods: each method gets its own
+# operationId, and the OpenAPI document is the same on every run (set order is not).
+@router.get("/{token}", summary="Acknowledge from a signed link")
+@router.post("/{token}", summary="Acknowledge from a signed link")
 def acknowledge_by_link(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
