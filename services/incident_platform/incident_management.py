@@ -3,11 +3,11 @@
 from fastapi import FastAPI
 
 from incident_platform.api.app import create_app
-from incident_platform.api.routes import incidents, stats, tokens
+from incident_platform.api.routes import events, incidents, stats, tokens
 from incident_platform.serve import serve
 
 # Module level so the web server (web/routing.py) can tell which paths this service owns.
-ROUTERS = [incidents.router, tokens.router, stats.router]
+ROUTERS = [incidents.router, events.router, tokens.router, stats.router]
 
 
 def build_app() -> FastAPI:
@@ -16,6 +16,7 @@ def build_app() -> FastAPI:
         description="Incidents, their timeline and lifecycle, MTTA/MTTR, and API tokens.",
         routers=ROUTERS,
         with_open_incident_gauge=True,
+        running=events.broadcasting,
     )
 
 

@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "incident-platform@localhost"
 
+    # The incident event stream (GET /api/v1/events); notifications wake it, the poll is
+    # the fallback when one is lost (a reconnect of its LISTEN connection).
+    events_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    # At most one NOTIFY per process this often, however many commits (incident/notify.py).
+    events_notify_interval_seconds: Annotated[float, Field(ge=0, le=5)] = 0.05
+    events_page_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # A comment line this often on an idle stream, so proxies keep it open.
+    events_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+    # A subscriber this far behind is disconnected; it reconnects with Last-Event-ID.
+    events_queue_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+
     # The web server on :8080 (incident_platform.web): the UI bundle and the API paths.
     web_dist_dir: Path = Field(
         default=Path(__file__).resolve().parents[2] / "web" / "dist",

@@ -35,6 +35,7 @@ def test_every_route_of_a_service_is_forwarded_to_that_service(
         ("/v2/enqueue", Upstream.INGESTION),
         ("/api/v1/integrations/alertmanager", Upstream.INGESTION),
         ("/api/v1/incidents/7/acknowledge", Upstream.INCIDENTS),
+        ("/api/v1/events", Upstream.INCIDENTS),
         ("/api/v1/schedules/3.ics", Upstream.ONCALL),
         ("/api/v1/ack/some-signed-token", Upstream.ONCALL),
     ],
