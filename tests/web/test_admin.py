@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.platform import Platform, create_integration
-from web.conftest import assert_accessible, create_token, send_alert, sign_in
+from web.conftest import SCREENSHOTS, assert_accessible, create_token, send_alert, sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -103,6 +103,17 @@ def test_stats_show_mtta_and_mttr_for_the_period(page: Page, platform: Platform)
     mttr = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="MTTR"))
     expect(mttr.get_by_role("cell").nth(0)).to_have_text("1")
     expect(mttr.get_by_role("cell").nth(1)).not_to_have_text("—")
+    # Charts per day: today's point (the last one) holds both incidents.
+    opened = page.get_by_role("img", name="Incidents per day chart")
+    expect(opened).to_be_visible()
+    expect(page.get_by_role("img", name="MTTA and MTTR per day chart")).to_be_visible()
+    plot = opened.locator(".u-over")
+    box = plot.bounding_box()
+    assert box is not None
+    plot.hover(position={"x": box["width"] - 2, "y": box["height"] / 2})
+    legend = opened.locator(".u-legend .u-series").filter(has_text="Incidents opened")
+    expect(legend.locator(".u-value")).to_have_text("2")
     assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / "stats.png"), full_page=True)
     page.get_by_label("Period").select_option(label="Last 7 days")
     expect(page).to_have_url(re.compile(r"[?&]days=7"))

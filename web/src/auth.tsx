@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, use, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { createApi, type Api, type Role } from "./api/client";
-import { probeRole } from "./api/role";
+import { fetchRole } from "./api/role";
 
 // The token lives in memory and in sessionStorage (gone when the tab closes), never in a URL
 // or localStorage, as the issue requires.
@@ -28,7 +28,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(async (token: string) => {
     const api = createApi(token.trim());
-    const role = await probeRole(api);
+    const role = await fetchRole(api);
     sessionStorage.setItem(STORAGE_KEY, api.token);
     setSession({ api, role });
   }, []);
@@ -44,7 +44,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (stored === null) return;
     // A reload keeps the tab's session: ask the server again what the stored token may do.
     const api = createApi(stored);
-    probeRole(api)
+    fetchRole(api)
       .then(
         (role) => {
           setSession({ api, role });

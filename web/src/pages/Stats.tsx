@@ -3,12 +3,22 @@ import { useMemo } from "react";
 import { useSearchParams } from "react-router";
 import { must } from "../api/client";
 import { useSession } from "../auth";
+import { DailyChart } from "../chart";
 import { ErrorMessage, Loading } from "../components";
 import { formatDuration } from "../lib/format";
 
 const PERIODS = { "7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days" } as const;
 type Period = keyof typeof PERIODS;
 const DAY_MS = 86_400_000;
+const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** uPlot's x value for a calendar day: its local midnight, in Unix seconds. */
+function dayToSeconds(day: string): number {
+  const [year = 1970, month = 1, date = 1] = day.split("-").map(Number);
+  return new Date(year, month - 1, date).getTime() / 1000;
+}
+
+const minutes = (seconds: number | null) => (seconds === null ? null : seconds / 60);
 
 export function StatsPage() {
   const { api } = useSession();
@@ -24,6 +34,24 @@ export function StatsPage() {
     queryKey: ["stats", "summary", since],
     queryFn: async () => must(await api.incidents.GET("/api/v1/stats", { params: { query: { since } } })),
   });
+
+  const daily = useQuery({
+    queryKey: ["stats", "daily", since],
+    queryFn: async () =>
+      must(await api.incidents.GET("/api/v1/stats/daily", { params: { query: { since, tz: viewerZone } } })),
+  });
+  const charts = useMemo(() => {
+    if (!daily.data) return null;
+    const days = daily.data.days.map((day) => dayToSeconds(day.day));
+    return {
+      days,
+      opened: [{ label: "Incidents opened", stroke: "#b3261e", values: daily.data.days.map((d) => d.opened) }],
+      durations: [
+        { label: "MTTA (mean)", stroke: "#0b4fa8", values: daily.data.days.map((d) => minutes(d.mtta.mean_seconds)) },
+        { label: "MTTR (mean)", stroke: "#1d6b35", values: daily.data.days.map((d) => minutes(d.mttr.mean_seconds)) },
+      ],
+    };
+  }, [daily.data]);
 
   return (
     <section>
@@ -82,6 +110,16 @@ export function StatsPage() {
           </table>
         </>
       ) : null}
+      <h2>Per day ({viewerZone})</h2>
+      <ErrorMessage error={daily.error} />
+      {charts ? (
+        <>
+          <DailyChart title="Incidents per day" unit="incidents" days={charts.days} series={charts.opened} />
+          <DailyChart title="MTTA and MTTR per day" unit="minutes" days={charts.days} series={charts.durations} />
+        </>
+      ) : (
+        !daily.error && <Loading what="daily stats" />
+      )}
     </section>
   );
 }
