@@ -102,6 +102,7 @@ function ScheduleTimeline({ schedule }: { schedule: Schedule }) {
                     className={`shift layer-${segment.shift.layer === "override" ? "override" : "base"}`}
                     // React applies this through the CSSOM, which the CSP allows (no style attribute).
                     style={{ left: `${segment.leftPercent}%`, width: `${segment.widthPercent}%` }}
+                    data-start={segment.shift.start}
                     title={describeShift(segment, schedule.timezone)}
                     tabIndex={0}
                     aria-label={describeShift(segment, schedule.timezone)}
