@@ -18,6 +18,7 @@ export default defineConfig({
       "/api/v1/events": incidents,
       "/api/v1/stats": incidents,
       "/api/v1/tokens": incidents,
+      "/api/v1/whoami": incidents,
       "/api/v1": oncall,
     },
   },
