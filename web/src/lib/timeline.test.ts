@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildTimeline } from "./timeline";
-import { addDays, instantOf, startOfDay, wallClock } from "./zoned";
+import { addDays, instantOf, parseWallTime, startOfDay, wallClock } from "./zoned";
 
 const PARIS = "Europe/Paris";
 
@@ -53,5 +53,28 @@ describe("buildTimeline across a DST change", () => {
       const covered = day.segments.reduce((sum, s) => sum + s.widthPercent, 0);
       expect(covered).toBeCloseTo(day === days[0] ? (15 / 24) * 100 : 100);
     }
+  });
+});
+
+describe("parseWallTime (override fields, read in the schedule's zone)", () => {
+  const iso = (value: string, zone = PARIS) => new Date(parseWallTime(value, zone)).toISOString();
+
+  it("reads ordinary times with the offset of that date", () => {
+    expect(iso("2026-03-28T09:00")).toBe("2026-03-28T08:00:00.000Z");
+    expect(iso("2026-03-29T09:00")).toBe("2026-03-29T07:00:00.000Z");
+    expect(iso("2026-07-01T12:00", "America/New_York")).toBe("2026-07-01T16:00:00.000Z");
+  });
+
+  it("takes the earlier of the two 02:30s on the autumn night, as Python's fold=0", () => {
+    expect(iso("2026-10-25T02:30")).toBe("2026-10-25T00:30:00.000Z");
+  });
+
+  it("reads a time inside the spring gap with the offset before it", () => {
+    // 02:30 never happens in Paris on 2026-03-29; with +01:00 it is 03:30 CEST.
+    expect(iso("2026-03-29T02:30")).toBe("2026-03-29T01:30:00.000Z");
+  });
+
+  it("refuses what is not a date and time", () => {
+    expect(() => parseWallTime("tomorrow", PARIS)).toThrow();
   });
 });

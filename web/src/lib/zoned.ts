@@ -49,14 +49,34 @@ export function offsetAt(instant: number, timeZone: string): number {
   return asUtc - Math.floor(instant / 60_000) * 60_000;
 }
 
-/** The instant a wall-clock time happens in the zone (the later one in a gap, the first in an overlap). */
+const TWELVE_HOURS_MS = 12 * 3_600_000;
+
+function sameWallClock(a: WallClock, b: WallClock): boolean {
+  return (
+    a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute
+  );
+}
+
+/**
+ * The instant a wall-clock time happens in the zone, read as Python's zoneinfo reads it with
+ * fold=0: the earlier of two in an overlap, and with the offset in force before a gap (02:30
+ * on a spring-forward night is 03:30 of the new offset). Assumes no two changes within 12 h.
+ */
 export function instantOf(wall: WallClock, timeZone: string): number {
   const guess = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  const offsetAtGuess = offsetAt(guess, timeZone);
-  const first = guess - offsetAtGuess;
-  const offsetAtFirst = offsetAt(first, timeZone);
-  // Near a change the offset at the guess may not be the offset at the answer: use the latter.
-  return offsetAtFirst === offsetAtGuess ? first : guess - offsetAtFirst;
+  const withOffsetBefore = guess - offsetAt(guess - TWELVE_HOURS_MS, timeZone);
+  const withOffsetAfter = guess - offsetAt(guess + TWELVE_HOURS_MS, timeZone);
+  if (sameWallClock(wallClock(withOffsetBefore, timeZone), wall)) return withOffsetBefore;
+  if (sameWallClock(wallClock(withOffsetAfter, timeZone), wall)) return withOffsetAfter;
+  return withOffsetBefore;
+}
+
+/** What a datetime-local field holds (`2026-03-29T09:00`), read as wall time in the zone. */
+export function parseWallTime(value: string, timeZone: string): number {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+  if (!match) throw new Error(`not a date and time: ${value}`);
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  return instantOf({ year, month, day, hour, minute }, timeZone);
 }
 
 /** Local midnight at the start of the zone's calendar day containing `instant`. */

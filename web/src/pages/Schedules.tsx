@@ -6,7 +6,7 @@ import { useSession } from "../auth";
 import { ErrorMessage, Loading } from "../components";
 import { roleAllows } from "../lib/permissions";
 import { buildTimeline, type Segment } from "../lib/timeline";
-import { instantOf } from "../lib/zoned";
+import { parseWallTime } from "../lib/zoned";
 
 const DAYS = 14;
 const HOUR_MS = 3_600_000;
@@ -122,16 +122,6 @@ function ScheduleTimeline({ schedule }: { schedule: Schedule }) {
   );
 }
 
-/** `2026-03-29T09:00` typed into a datetime-local field, read as wall time in the schedule's zone. */
-function wallTimeToIso(value: string, timeZone: string): string {
-  const [date = "", time = ""] = value.split("T");
-  const [year, month, day] = date.split("-").map(Number);
-  const [hour, minute] = time.split(":").map(Number);
-  return new Date(
-    instantOf({ year: year ?? 0, month: month ?? 1, day: day ?? 1, hour: hour ?? 0, minute: minute ?? 0 }, timeZone),
-  ).toISOString();
-}
-
 function OverrideForm({ schedule }: { schedule: Schedule }) {
   const { api } = useSession();
   const users = useUsers();
@@ -147,8 +137,8 @@ function OverrideForm({ schedule }: { schedule: Schedule }) {
           params: { path: { schedule_id: schedule.id } },
           body: {
             user,
-            start: wallTimeToIso(start, schedule.timezone),
-            end: wallTimeToIso(end, schedule.timezone),
+            start: new Date(parseWallTime(start, schedule.timezone)).toISOString(),
+            end: new Date(parseWallTime(end, schedule.timezone)).toISOString(),
           },
         }),
       ),
