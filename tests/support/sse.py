@@ -1,7 +1,7 @@
 """A small Server-Sent Events reader over an httpx stream, for tests and the benchmark."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,3 +53,17 @@ def until(events: Iterator[Event], kind: str) -> list[Event]:
         if item.event == kind:
             return seen
     raise AssertionError(f"stream ended before a {kind!r} event; got {seen}")
+
+
+def incidents_until(events: Iterator[Event], done: Callable[[list[Event]], bool]) -> list[Event]:
+    """``incident`` events, in order, until ``done(those so far)``. A change can come before
+    or after ``ready``: one still held back by a running transaction when the stream
+    (re)connected arrives live, later."""
+    seen: list[Event] = []
+    for item in events:
+        if item.event != "incident":
+            continue
+        seen.append(item)
+        if done(seen):
+            return seen
+    raise AssertionError(f"stream ended first; got {seen}")

@@ -4,7 +4,7 @@ import httpx
 
 from api.routes.test_incidents import open_incident
 from support.platform import Platform
-from support.sse import read_events, until
+from support.sse import incidents_until, read_events, until
 from webserver.test_app import assert_security_headers
 
 
@@ -20,8 +20,9 @@ def test_events_pass_through_unbuffered_and_resume(
         until(events, "ready")
         # The stream is still open: an event only arrives if each chunk is relayed at once.
         web.post(f"/api/v1/incidents/{incident_id}/acknowledge", headers=platform.admin())
-        acknowledged = until(events, "incident")[-1]
-        assert acknowledged.json()["status"] == "acknowledged"
+        acknowledged = incidents_until(
+            events, lambda seen: seen[-1].json()["status"] == "acknowledged"
+        )[-1]
     web.post(f"/api/v1/incidents/{incident_id}/resolve", headers=platform.admin())
     # Last-Event-ID is an end-to-end header: the proxy passes it on.
     assert acknowledged.id is not None
@@ -30,8 +31,8 @@ def test_events_pass_through_unbuffered_and_resume(
         "/api/v1/events",
         headers={**platform.admin(), "Last-Event-ID": acknowledged.id},
     ) as response:
-        missed = until(read_events(response), "ready")
-    assert [(e.event, e.json()["status"]) for e in missed[:-1]] == [("incident", "resolved")]
+        missed = incidents_until(read_events(response), lambda seen: True)
+    assert [e.json()["status"] for e in missed] == ["resolved"]
 
 
 def test_the_stream_without_a_token_is_the_services_401(web: httpx.Client) -> None:

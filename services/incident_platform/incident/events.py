@@ -95,7 +95,9 @@ class ChangeBroadcaster(Generic[T]):
 
     async def subscribe(self) -> Subscription[T]:
         """A subscription starting at the current position (after the last batch read)."""
-        await self._ready.wait()
+        # Not ready yet (its first read failed: no database): the caller answers 503.
+        async with asyncio.timeout(self.poll_seconds + 5):
+            await self._ready.wait()
         assert self.position is not None
         subscription: Subscription[T] = Subscription(self.position, asyncio.Queue())
         if self._stopping:

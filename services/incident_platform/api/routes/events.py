@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from incident_platform.api.deps import SettingsDep, ViewerDep
 from incident_platform.api.routes.incidents import to_public
-from incident_platform.db import get_engine
+from incident_platform.db import DatabaseUnavailable, get_engine
 from incident_platform.devdb import libpq_url
 from incident_platform.incident.events import (
     ChangeBroadcaster,
@@ -139,7 +139,10 @@ async def _open_stream(
     """Subscribes before reading what was missed, so nothing falls between the two; the
     first read happens here, before the response starts, so an outage is a 503."""
     broadcaster = _broadcaster(request.app)
-    subscription = await broadcaster.subscribe()
+    try:
+        subscription = await broadcaster.subscribe()
+    except TimeoutError as error:
+        raise DatabaseUnavailable("the event feed has not been read yet") from error
     try:
         # Without a Last-Event-ID the stream starts at the horizon now, not where this
         # worker's reader happens to be: the client loads what it shows after "ready".
