@@ -27,6 +27,7 @@ from incident_platform.incident.notify import CHANNEL
 logger = logging.getLogger(__name__)
 
 _HELD_BACK_RETRY_SECONDS = 0.05
+_HELD_BACK_MAX_SECONDS = 1.0
 T = TypeVar("T")
 
 
@@ -152,7 +153,7 @@ class ChangeBroadcaster(Generic[T]):
             # Held back by a running transaction: look again soon, backing off while it runs.
             held_back = held_back + 1 if batch.held_back else 0
             timeout = (
-                min(_HELD_BACK_RETRY_SECONDS * 2 ** (held_back - 1), self.poll_seconds)
+                min(_HELD_BACK_RETRY_SECONDS * 2 ** (held_back - 1), _HELD_BACK_MAX_SECONDS)
                 if held_back
                 else self.poll_seconds
             )

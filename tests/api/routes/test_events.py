@@ -97,6 +97,42 @@ def test_a_last_event_id_the_stream_never_sent_is_a_422(
 
 
 @pytest.fixture
+def notified_only_service(platform: Platform, logs_dir: Path) -> Iterator[ServiceProcess]:
+    """An incident service whose fallback poll is a minute: only NOTIFY wakes it sooner."""
+    env = {
+        "DATABASE_URL": platform.database_url,
+        "PLATFORM_ADMIN_TOKEN": platform.admin_token,
+        "EVENTS_POLL_SECONDS": "60",
+    }
+    log = logs_dir / "incidents-no-poll.log"
+    service = ServiceProcess("incident_platform.incident_management", env, log_path=log).start()
+    service.wait_until("/readyz")
+    yield service
+    service.stop()
+
+
+def test_a_change_made_by_another_process_wakes_the_stream_by_notify(
+    platform: Platform,
+    notified_only_service: ServiceProcess,
+    ingest: httpx.Client,
+    generic_auth: dict[str, str],
+    incidents_api: httpx.Client,
+) -> None:
+    url = notified_only_service.url + "/api/v1/events"
+    # Read timeout well under the 60 s poll: the event must come from the notification
+    # that the other process (the shared incident service) sends after its commit.
+    with httpx.stream("GET", url, headers=platform.admin(), timeout=20) as response:
+        events = read_events(response)
+        until(events, "ready")
+        incident_id = open_incident(ingest, generic_auth, service="notified")
+        live = incidents_until(events, lambda seen: seen[-1].json()["id"] == incident_id)
+        assert live[-1].json()["status"] == "triggered"
+        incidents_api.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+        acked = incidents_until(events, lambda seen: True)
+        assert incident_events(acked) == [(incident_id, "acknowledged")]
+
+
+@pytest.fixture
 def quick_incident_service(platform: Platform, logs_dir: Path) -> Iterator[ServiceProcess]:
     """One more incident service on the same database, with a short heartbeat."""
     env = {
