@@ -6,14 +6,17 @@ from incident_platform.api.app import create_app
 from incident_platform.api.routes import alertmanager, alerts, integrations, pagerduty
 from incident_platform.serve import serve
 
+# The alertmanager route must come before /integrations/{id} routes. Module level so the
+# web server (web/routing.py) can tell which paths this service owns.
+ROUTERS = [alertmanager.router, integrations.router, alerts.router, pagerduty.router]
+
 
 def build_app() -> FastAPI:
     return create_app(
         title="Alert ingestion",
         description="Receives alerts from scripts, Prometheus Alertmanager and PagerDuty-style"
         " senders, deduplicates and correlates them into incidents.",
-        # The alertmanager route must come before /integrations/{id} routes.
-        routers=[alertmanager.router, integrations.router, alerts.router, pagerduty.router],
+        routers=ROUTERS,
     )
 
 
