@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlmodel import Session
 
 from incident_platform.api.deps import SettingsDep, ViewerDep
+from incident_platform.api.errors import invalid
 from incident_platform.api.routes.incidents import to_public
 from incident_platform.db import DatabaseUnavailable, get_engine
 from incident_platform.devdb import libpq_url
@@ -118,9 +119,7 @@ def _resume_position(
     try:
         return parse_position(last_event_id)
     except InvalidPosition as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"Last-Event-ID: {error}"
-        ) from error
+        raise invalid(("header", "Last-Event-ID"), str(error)) from error
 
 
 @dataclass
@@ -161,7 +160,6 @@ def _incident_event(position: Position, payload: str) -> ServerSentEvent:
     "",
     response_class=EventSourceResponse,
     summary="Incident changes as Server-Sent Events (resume with Last-Event-ID)",
-    responses={422: {"description": "Last-Event-ID is not an id this stream sent"}},
 )
 async def incident_events(
     request: Request,
