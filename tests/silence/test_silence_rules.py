@@ -95,6 +95,14 @@ def test_only_an_active_silence_mutes() -> None:
 def test_invalid_regex_is_reported() -> None:
     assert regex_problem("(") is not None
     assert regex_problem("a|b") is None
+    # RE2, as Alertmanager: no lookaround, no backreferences.
+    assert regex_problem("(?=a)") is not None
+    assert regex_problem("(a)\\1") is not None
+
+
+def test_a_pathological_pattern_cannot_backtrack() -> None:
+    # Python's re takes exponential time on this; RE2 answers at once.
+    assert not matcher_matches(Matcher("x", "(a+)+$", is_regex=True), "a" * 64 + "b")
 
 
 def test_a_silence_of_only_empty_matching_matchers_would_mute_everything() -> None:

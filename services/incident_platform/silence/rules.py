@@ -5,6 +5,9 @@
   A label the alert lacks has the empty value, as in Alertmanager.
 * ``isRegex`` matchers are anchored at both ends (``api`` does not match ``api-2``);
   ``isEqual: false`` negates the matcher. Every matcher must match.
+* Regexes are RE2, the syntax Alertmanager (Go's ``regexp``) accepts, matched in linear
+  time: a silence runs on every incoming alert, so a pattern must not be able to
+  backtrack for ever (Python's ``re`` can, on ``(a+)+$``).
 * A silence is ``pending`` before ``startsAt``, ``active`` until ``endsAt``, then
   ``expired``; only an active silence mutes.
 """
@@ -17,6 +20,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
+
+import re2
 
 
 class SilenceState(StrEnum):
@@ -41,18 +46,25 @@ class SilenceRule:
     ends_at: datetime
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is the client's 422, not our log line
+
+
 @lru_cache(maxsize=1024)
-def anchored(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled to match a whole value; ``re.error`` if it is not a regex."""
-    return re.compile(f"(?:{pattern})", re.DOTALL)
+def anchored(pattern: str) -> Any:
+    """``pattern`` compiled (RE2) to match whole values; ``re2.error`` if it is not a regex."""
+    return re2.compile(f"(?:{pattern})", _RE2_OPTIONS)
 
 
 def regex_problem(pattern: str) -> str | None:
     """Why ``pattern`` is not a usable regular expression, or None."""
     try:
         anchored(pattern)
-    except re.error as error:
-        return f"invalid regular expression: {error}"
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        return f"invalid regular expression: {reason}"
     return None
 
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from incident_platform.alert.ingest import release_silenced
 from incident_platform.api.deps import EngineDep, ResponderDep, SessionDep, ViewerDep
 from incident_platform.api.errors import not_found, query_error
+from incident_platform.api.openapi import ErrorDetail, json_answer
 from incident_platform.clock import utc_now
 from incident_platform.silence.models import (
     GettableSilence,
@@ -68,7 +69,11 @@ def get_silences(
     ]
 
 
-@router.post("/silences", response_model=SilenceCreated)
+@router.post(
+    "/silences",
+    response_model=SilenceCreated,
+    responses={404: json_answer(ErrorDetail, "No silence has the given id")},
+)
 async def post_silence(
     body: PostableSilence, session: SessionDep, engine: EngineDep, _: ResponderDep
 ) -> SilenceCreated:
