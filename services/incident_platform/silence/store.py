@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -9,6 +10,11 @@ from sqlmodel import Session, col
 from incident_platform.clock import utc_now
 from incident_platform.silence.models import PostableSilence, Silence, stored_matchers
 from incident_platform.silence.rules import SilenceState, state_of
+
+
+# Expired silences are listed this long after they end, then left out (Alertmanager's
+# default --data.retention), so the list stays bounded however many silences were made.
+LISTED_AFTER_EXPIRY = timedelta(hours=120)
 
 
 class SilenceNotFound(Exception):
@@ -51,7 +57,12 @@ def save_silence(session: Session, body: PostableSilence) -> Silence:
 
 
 def list_silences(session: Session) -> Sequence[Silence]:
-    query = select(Silence).order_by(col(Silence.ends_at).desc(), col(Silence.id))
+    """Active, pending and recently expired silences, the latest ending first."""
+    query = (
+        select(Silence)
+        .where(col(Silence.ends_at) > utc_now() - LISTED_AFTER_EXPIRY)
+        .order_by(col(Silence.ends_at).desc(), col(Silence.id))
+    )
     return list(session.execute(query).scalars())
 
 

@@ -132,6 +132,15 @@ def test_pending_silence_and_update_by_id(ingest: httpx.Client, responder: dict[
     assert len(ingest.get("/api/v2/silences", headers=responder).json()) == 1
 
 
+def test_silences_expired_long_ago_are_no_longer_listed(
+    ingest: httpx.Client, responder: dict[str, str]
+) -> None:
+    recent = create_silence(ingest, responder, start_minutes=-120, minutes=-60)
+    create_silence(ingest, responder, start_minutes=-6 * 24 * 60, minutes=-5 * 24 * 60 - 60)
+    listed = ingest.get("/api/v2/silences", headers=responder).json()
+    assert [(s["id"], s["status"]["state"]) for s in listed] == [(recent, "expired")]
+
+
 def test_filter_selects_silences_by_their_matchers(
     ingest: httpx.Client, responder: dict[str, str]
 ) -> None:
