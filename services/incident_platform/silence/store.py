@@ -11,7 +11,6 @@ from incident_platform.clock import utc_now
 from incident_platform.silence.models import PostableSilence, Silence, stored_matchers
 from incident_platform.silence.rules import SilenceState, state_of
 
-
 # Expired silences are listed this long after they end, then left out (Alertmanager's
 # default --data.retention), so the list stays bounded however many silences were made.
 LISTED_AFTER_EXPIRY = timedelta(hours=120)
