@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from incident_platform.alert.correlation import AlertSignal
 from incident_platform.alert.ingest import ingest, sweep_ended_silences
 from incident_platform.alert.models import AlertStatus, IngestAction
-from incident_platform.db import make_engine
+from incident_platform.db import OUTAGE_ERRORS, DatabaseUnavailable, make_engine
 from incident_platform.settings import Settings
 from support.database import connect
 from support.platform import Platform
@@ -87,3 +87,14 @@ def test_sweep_leaves_alerts_of_active_silences_and_resolved_ones_alone(
     assert sweep_ended_silences(db) == 0
     with connect(platform.database_url) as connection:
         assert connection.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_a_sweep_without_its_database_fails_as_an_outage_the_loop_skips() -> None:
+    # Nothing listens on port 1: the sweep must fail as an outage (logged, retried on the
+    # next tick), not as a bug.
+    engine = make_engine(Settings(database_url="postgresql+psycopg://x@127.0.0.1:1/none"))
+    try:
+        with pytest.raises((DatabaseUnavailable, *OUTAGE_ERRORS)):
+            sweep_ended_silences(engine)
+    finally:
+        engine.dispose()

@@ -9,7 +9,7 @@ import logging
 import threading
 
 from incident_platform.alert.ingest import sweep_ended_silences
-from incident_platform.db import get_engine, is_outage
+from incident_platform.db import DatabaseUnavailable, get_engine, is_outage
 from incident_platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class SilenceSweeper:
                     logger.info("released %d alerts of ended silences", released)
             except Exception as error:
                 # An outage is expected to pass; anything else is a bug worth a traceback.
-                if is_outage(error):
+                if isinstance(error, DatabaseUnavailable) or is_outage(error):
                     logger.warning("silence sweep skipped: database unavailable")
                 else:
                     logger.exception("silence sweep failed")
