@@ -27,7 +27,12 @@ from uuid import UUID
 
 from incident_platform.alert.models import AlertStatus, IngestAction
 from incident_platform.severity import Severity, highest
-from incident_platform.silence.rules import SilenceRule, alert_labels, muting_silence
+from incident_platform.silence.rules import (
+    SilenceRule,
+    active_silences,
+    alert_labels,
+    first_matching,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +75,12 @@ class CorrelationState:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def silence_muting(signal: AlertSignal, state: CorrelationState) -> UUID | None:
-    """The active silence that mutes ``signal``, if any."""
-    if not state.silences:
+def silence_muting(signal: AlertSignal, active: Sequence[SilenceRule]) -> UUID | None:
+    """Which of the ``active`` silences mutes ``signal``, if any."""
+    if not active:
         return None
     labels = alert_labels(signal.labels, service=signal.service, severity=signal.severity.value)
-    return muting_silence(labels, state.silences, state.now)
+    return first_matching(labels, active)
 
 
 def correlate(
@@ -148,6 +153,7 @@ def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> Round
     grown: dict[int, tuple[int, Severity]] = {}
     openers: set[str] = set()
     muted_by: dict[str, UUID] = {}
+    active = active_silences(state.silences, state.now)
     firing_first = sorted(
         range(len(signals)), key=lambda i: signals[i].status is AlertStatus.RESOLVED
     )
@@ -156,7 +162,7 @@ def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> Round
         existing = state.open_incidents.get(signal.service)
         fingerprint_firing = signal.fingerprint in state.firing
         silence = (
-            silence_muting(signal, state)
+            silence_muting(signal, active)
             if signal.status is AlertStatus.FIRING and not fingerprint_firing
             else None
         )

@@ -97,16 +97,23 @@ def state_of(starts_at: datetime, ends_at: datetime, now: datetime) -> SilenceSt
     return SilenceState.EXPIRED
 
 
+def active_silences(silences: Sequence[SilenceRule], now: datetime) -> list[SilenceRule]:
+    return [s for s in silences if state_of(s.starts_at, s.ends_at, now) is SilenceState.ACTIVE]
+
+
+def first_matching(labels: Mapping[str, str], silences: Sequence[SilenceRule]) -> UUID | None:
+    """The first of ``silences`` whose matchers all match ``labels``, or None."""
+    for silence in silences:
+        if matches_all(silence.matchers, labels):
+            return silence.id
+    return None
+
+
 def muting_silence(
     labels: Mapping[str, str], silences: Sequence[SilenceRule], now: datetime
 ) -> UUID | None:
     """The active silence that mutes an alert with these labels (the first given), or None."""
-    for silence in silences:
-        if state_of(silence.starts_at, silence.ends_at, now) is SilenceState.ACTIVE and (
-            matches_all(silence.matchers, labels)
-        ):
-            return silence.id
-    return None
+    return first_matching(labels, active_silences(silences, now))
 
 
 def matches_everything(matchers: Sequence[Matcher]) -> bool:
