@@ -5,12 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-fast lint format bench operator kind-e2e helm clean
+.PHONY: help install run test test-fast lint lint-web test-web web-api format bench operator kind-e2e helm clean
 
 help:
 	@echo "make run       start the platform (embedded PostgreSQL unless DATABASE_URL is set)"
 	@echo "make test      install what is needed and run the whole suite against real PostgreSQL"
-	@echo "make lint      ruff and mypy --strict"
+	@echo "make lint      ruff, mypy --strict, and the web UI (ESLint, tsc, generated API types)"
 	@echo "make bench     load benchmark on loopback; writes docs/performance.md"
 	@echo "make operator  run the kopf operator against the current kubeconfig"
 	@echo "make kind-e2e  end-to-end on a kind cluster (needs a Docker engine)"
@@ -26,13 +26,28 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/platform-run
 
-test: $(STAMP)
+test: $(STAMP) test-web
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# The web UI's unit tests (vitest); its browser tests are in tests/web and run with pytest.
+test-web: $(STAMP)
+	$(BIN)/python scripts/web_checks.py test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy services operator tests
+	$(MAKE) lint-web
+
+# The UI's OpenAPI specs and generated client types match the services; ESLint; tsc --noEmit.
+lint-web: $(STAMP)
+	$(BIN)/python scripts/dump_openapi.py --check
+	$(BIN)/python scripts/web_checks.py lint
+
+# After a change to a service's API: refresh web/openapi/*.json and web/src/api/*.ts.
+web-api: $(STAMP)
+	$(BIN)/python scripts/dump_openapi.py
+	$(BIN)/python scripts/web_checks.py generate
 
 format: $(STAMP)
 	$(BIN)/ruff format .

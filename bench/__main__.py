@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"    [{row.key}] {m.calls_per_second:,.0f} req/s, p50 {m.p50_ms:.2f} ms,"
                     f" p99 {m.p99_ms:.2f} ms"
-                    + (f", ERRORS {m.errors} {m.statuses}" if row.failed else ""),
+                    + (f", ERRORS {m.errors} {m.statuses}" if row.failed else "")
+                    + (f"; {row.note}" if row.note else ""),
                     flush=True,
                 )
         context.use(None)

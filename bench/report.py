@@ -294,6 +294,7 @@ def markdown(
         markdown_table(rows),
         "",
         *(f"- {verdict.text()}" for verdict in verdicts(rows)),
+        *(f"- ({row.key}) {row.note}" for row in rows if row.note),
         "",
         "Where the cores went during each measured run (bench/cpu.py): shares of all"
         " cores for the app under test (uvicorn supervisor + workers), the PostgreSQL"

@@ -8,6 +8,7 @@ import json
 import uuid
 
 from bench.context import Context
+from bench.events import event_streams
 from bench.micro import time_calls
 from bench.model import Row, Scenario
 
@@ -328,4 +329,5 @@ SCENARIOS: list[Scenario] = [
     Scenario("m2", "oncall(at)", oncall_lookup),
     Scenario("m3", "render a year", render_year),
     Scenario("m4", "engine ticks over 10,000 open incidents", engine_ticks),
+    Scenario("s1", "200 open event streams", event_streams),
 ]

@@ -14,9 +14,10 @@ Cursor and restarts
     a missing mirror is created (409 AlreadyExists -> patched instead), a stale one patched.
     So a restart creates no duplicates and writes only what changed while it was down.
 
-    The same replay runs every ``FEED_RESYNC_SECONDS``: it re-creates mirrors someone deleted
-    and catches a change whose sequence number committed after a higher one had already been
-    read (sequence numbers are taken inside transactions that may commit out of order).
+    The same replay runs every ``FEED_RESYNC_SECONDS``: it re-creates mirrors someone deleted.
+    The feed itself never skips a change: it serves only positions below the oldest running
+    writer's (services/incident_platform/incident/feed.py), so a position committed late is
+    never overtaken by one already read.
 
 One broken object
     A mirror that cannot be written (the API server refuses that one object, or building it

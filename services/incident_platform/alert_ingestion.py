@@ -15,6 +15,17 @@ from incident_platform.metrics import ActiveSilencesCollector
 from incident_platform.serve import serve
 from incident_platform.silence.sweep import SilenceSweeper
 
+# The alertmanager route must come before /integrations/{id} routes. Module level so the
+# web server (web/routing.py) can tell which paths this service owns.
+ROUTERS = [
+    alertmanager.router,
+    integrations.router,
+    alerts.router,
+    pagerduty.router,
+    silences.router,
+    alertmanager_status.router,
+]
+
 
 def build_app() -> FastAPI:
     sweeper = SilenceSweeper()
@@ -23,15 +34,7 @@ def build_app() -> FastAPI:
         description="Receives alerts from scripts, Prometheus Alertmanager and PagerDuty-style"
         " senders, deduplicates and correlates them into incidents; Alertmanager-compatible"
         " silences mute matching alerts.",
-        # The alertmanager route must come before /integrations/{id} routes.
-        routers=[
-            alertmanager.router,
-            integrations.router,
-            alerts.router,
-            pagerduty.router,
-            silences.router,
-            alertmanager_status.router,
-        ],
+        routers=ROUTERS,
         scrape_collectors=[ActiveSilencesCollector],
         on_start=sweeper.start,
         on_stop=sweeper.stop,

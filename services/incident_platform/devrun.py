@@ -1,8 +1,9 @@
 """``make run``: the whole platform on one machine, with an embedded PostgreSQL by default.
 
-Starts PostgreSQL (unless ``DATABASE_URL`` points elsewhere), migrates, starts every
-service on its port, prints where they are and how to send a first alert, and on
-Ctrl-C stops all of it, the embedded database included.
+Builds the web UI bundle when it is missing or stale, starts PostgreSQL (unless
+``DATABASE_URL`` points elsewhere), migrates, starts every service on its port and the web
+UI on :8080, prints where they are and how to send a first alert, and on Ctrl-C stops all
+of it, the embedded database included.
 """
 
 import json
@@ -22,6 +23,7 @@ from tenacity import Retrying, stop_after_delay, wait_exponential_jitter
 from incident_platform.demo import seed_demo_oncall, start_demo_receiver
 from incident_platform.devdb import EmbeddedPostgres
 from incident_platform.devprometheus import start_prometheus
+from incident_platform.devtools.webbundle import ensure_bundle
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ SERVICES = [
     ServiceSpec("incident-management", "incident_platform.incident_management", 8002),
     ServiceSpec("on-call", "incident_platform.oncall", 8003),
 ]
+WEB = ServiceSpec("web UI", "incident_platform.web", 8080)
 DEMO_RECEIVER_PORT = 8099
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _data_dir() -> Path:
@@ -64,12 +68,12 @@ def _start_service(spec: ServiceSpec, env: dict[str, str], host: str) -> subproc
     )
 
 
-def _wait_ready(spec: ServiceSpec, host: str) -> None:
+def _wait_ready(spec: ServiceSpec, host: str, path: str = "/readyz") -> None:
     for attempt in Retrying(
         stop=stop_after_delay(60), wait=wait_exponential_jitter(0.1, max=2), reraise=True
     ):
         with attempt:
-            response = httpx.get(f"http://{host}:{spec.port}/readyz", timeout=2)
+            response = httpx.get(f"http://{host}:{spec.port}{path}", timeout=2)
             response.raise_for_status()
 
 
@@ -122,6 +126,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     try:
+        # First, so that a broken UI build stops here rather than after everything started.
+        dist = ensure_bundle(REPO / "web")
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
             embedded = EmbeddedPostgres(data / "postgres")
@@ -148,6 +154,16 @@ def main() -> None:
             children.append(_start_service(spec, env, host))
         for spec in SERVICES:
             _wait_ready(spec, host)
+        web_env = dict(
+            env,
+            WEB_DIST_DIR=str(dist),
+            **{
+                f"WEB_{name}_URL": f"http://{host}:{spec.port}"
+                for name, spec in zip(("INGESTION", "INCIDENTS", "ONCALL"), SERVICES, strict=True)
+            },
+        )
+        children.append(_start_service(WEB, web_env, host))
+        _wait_ready(WEB, host, "/healthz")
         children.extend(_monitoring(data, host))
         key = _demo_integration_key(data, host, token)
         receiver = start_demo_receiver(host, DEMO_RECEIVER_PORT)
@@ -172,6 +188,7 @@ def _print_banner(host: str, token: str, key: str) -> None:
     lines = [
         "",
         "Incident platform is running:",
+        f"  {WEB.name:<22} http://{host}:{WEB.port}  (sign in with the admin token below)",
         *(f"  {spec.name:<22} http://{host}:{spec.port}  (docs: /docs)" for spec in SERVICES),
         "",
         f"  admin token            {token}",

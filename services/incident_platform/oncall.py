@@ -9,6 +9,9 @@ from incident_platform.metrics import OutboxCollector, export_notification_outco
 from incident_platform.serve import serve
 from incident_platform.settings import get_settings
 
+# Module level so the web server (web/routing.py) can tell which paths this service owns.
+ROUTERS = [users.router, schedules.router, escalation_policies.router, services.router, ack.router]
+
 
 def build_app() -> FastAPI:
     export_notification_outcomes()
@@ -17,13 +20,7 @@ def build_app() -> FastAPI:
         title="On-call",
         description="Who gets paged, when and how: schedules with layers, rotations and"
         " overrides, escalation policies, notifications and signed acknowledge links.",
-        routers=[
-            users.router,
-            schedules.router,
-            escalation_policies.router,
-            services.router,
-            ack.router,
-        ],
+        routers=ROUTERS,
         scrape_collectors=[OutboxCollector],
         on_start=runner.start if runner else None,
         on_stop=runner.stop if runner else None,

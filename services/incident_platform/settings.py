@@ -1,6 +1,7 @@
 """One typed settings object for every service, read from the environment."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator
@@ -62,6 +63,29 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "incident-platform@localhost"
+
+    # The incident event stream (GET /api/v1/events); notifications wake it, the poll is
+    # the fallback when one is lost (a reconnect of its LISTEN connection).
+    events_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    # At most one NOTIFY per process this often, however many commits (incident/notify.py).
+    events_notify_interval_seconds: Annotated[float, Field(ge=0, le=5)] = 0.05
+    events_page_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # A comment line this often on an idle stream, so proxies keep it open.
+    events_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+    # A subscriber this far behind is disconnected; it reconnects with Last-Event-ID.
+    events_queue_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+
+    # The web server on :8080 (incident_platform.web): the UI bundle and the API paths.
+    web_dist_dir: Path = Field(
+        default=Path(__file__).resolve().parents[2] / "web" / "dist",
+        description="The built UI bundle (npm run build in web/) that :8080 serves.",
+    )
+    web_ingestion_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
+    web_incidents_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002")
+    web_oncall_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
+    web_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
+    # Per read, not per response: event streams send a heartbeat well within it.
+    web_read_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -59,6 +59,7 @@ WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
 # Prometheus Operator kinds: kubernetes-validate has no schema for them (test_chart_monitoring.py
 # checks their fields).
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule"}
+# (The web UI's Deployment and Service, one each: tests/charts/test_chart_web.py.)
 
 
 def helm_template(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -197,19 +198,19 @@ def test_the_objects_of_each_set(render: Render) -> None:
         return counted
 
     assert kinds("default") == {
-        "Deployment": 3, "Service": 5, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 1,
+        "Deployment": 4, "Service": 6, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 1,
         "Pod": 1,
     }  # fmt: skip
     assert kinds("external-database") == {
-        "Deployment": 3, "Service": 3, "Job": 1, "ServiceAccount": 1, "Pod": 1,
+        "Deployment": 4, "Service": 4, "Job": 1, "ServiceAccount": 1, "Pod": 1,
     }  # fmt: skip
     assert kinds("operator") == {
-        "Deployment": 4, "Service": 5, "StatefulSet": 1, "Secret": 2, "ServiceAccount": 3,
+        "Deployment": 5, "Service": 6, "StatefulSet": 1, "Secret": 2, "ServiceAccount": 3,
         "Pod": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
         "Job": 1,
     }  # fmt: skip
     assert kinds("operator-existing-credentials") == {
-        "Deployment": 4, "Service": 5, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 2,
+        "Deployment": 5, "Service": 6, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 2,
         "Pod": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
     }  # fmt: skip
     for name in SETS:

@@ -34,8 +34,8 @@ PLATFORM = {
     "incident-management": (8002, "incident_platform.incident_management"),
     "oncall": (8003, "incident_platform.oncall"),
 }
-PORTS = {"postgres": 5432, **{s: p for s, (p, _) in PLATFORM.items()}, "prometheus": 9090,
-         "grafana": 3000}  # fmt: skip
+PORTS = {"postgres": 5432, **{s: p for s, (p, _) in PLATFORM.items()}, "web": 8080,
+         "prometheus": 9090, "grafana": 3000}  # fmt: skip
 PLATFORM_IMAGE = "incident-platform:dev"
 
 
@@ -164,6 +164,22 @@ def test_platform_containers_use_the_one_image_and_the_right_commands(
     assert set(migrate["environment"]) == {"DATABASE_URL"}
 
 
+def test_the_web_ui_forwards_to_the_services_and_holds_no_secret(
+    resolved: dict[str, Any],
+) -> None:
+    web = _services(resolved)["web"]
+    assert web["image"] == PLATFORM_IMAGE
+    assert web["command"] == ["python", "-m", "incident_platform.web"]
+    assert web["environment"] == {
+        "PORT": "8080",
+        "LOG_LEVEL": "info",
+        "WEB_INGESTION_URL": "http://alert-ingestion:8001",
+        "WEB_INCIDENTS_URL": "http://incident-management:8002",
+        "WEB_ONCALL_URL": "http://oncall:8003",
+    }
+    assert set(web["depends_on"]) == set(PLATFORM)
+
+
 def test_every_container_runs_as_non_root(resolved: dict[str, Any]) -> None:
     for name, service in _services(resolved).items():
         user = str(service.get("user", ""))
@@ -173,7 +189,7 @@ def test_every_container_runs_as_non_root(resolved: dict[str, Any]) -> None:
 
 def test_platform_containers_are_locked_down(resolved: dict[str, Any]) -> None:
     services = _services(resolved)
-    for name in (*PLATFORM, "migrate"):
+    for name in (*PLATFORM, "web", "migrate"):
         service = services[name]
         assert service["user"] == "10001:10001", name
         assert service["read_only"] is True, name

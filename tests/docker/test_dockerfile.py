@@ -25,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 BASE_IMAGE = re.compile(r"^python:3\.11-slim(-bookworm)?$")
+# The stage that builds the web UI bundle (Node only there; nothing of it but dist/ ships).
+NODE_IMAGE = re.compile(r"^node:\d+-bookworm-slim$")
 UID = 10001
 
 Instruction = tuple[str, str]  # (INSTRUCTION, arguments)
@@ -121,7 +123,25 @@ def test_multi_stage_on_python_slim() -> None:
     assert len(stages) >= 2
     for stage in stages:
         image = _args(stage, "FROM")[0].split()[0]
-        assert BASE_IMAGE.match(image), image
+        assert BASE_IMAGE.match(image) or NODE_IMAGE.match(image), image
+    assert BASE_IMAGE.match(_args(stages[-1], "FROM")[0].split()[0]), "runs on Python slim"
+
+
+def test_web_stage_builds_the_bundle_from_the_lock_file_into_the_final_image() -> None:
+    stages = _stages(DOCKERFILE.read_text())
+    (web,) = [s for s in stages if _args(s, "FROM")[0].endswith(" AS web")]
+    assert NODE_IMAGE.match(_args(web, "FROM")[0].split()[0])
+    runs = _args(web, "RUN")
+    assert runs[0].startswith("npm ci"), "exactly the committed package-lock.json"
+    assert runs[-1] == "npm run build"
+    assert _args(web, "COPY")[0] == "web/package.json web/package-lock.json ./"
+    final = stages[-1]
+    assert "--from=web /web/dist /opt/web" in _args(final, "COPY")
+    assert _env(final)["WEB_DIST_DIR"] == "/opt/web"
+    patterns = _dockerignore()
+    assert _ignored(patterns, "web/node_modules/react/index.js")
+    assert _ignored(patterns, "web/dist/index.html")
+    assert not _ignored(patterns, "web/src/main.tsx")
 
 
 def test_build_stage_installs_the_project_non_editable_into_a_venv() -> None:
@@ -139,7 +159,10 @@ def test_build_stage_installs_the_project_non_editable_into_a_venv() -> None:
 def test_final_stage_is_the_venv_and_a_non_root_numeric_user() -> None:
     final = _stages(DOCKERFILE.read_text())[-1]
     copies = _args(final, "COPY")
-    assert copies == ["--from=build /opt/venv /opt/venv"], "nothing but the venv"
+    assert copies == [
+        "--from=build /opt/venv /opt/venv",
+        "--from=web /web/dist /opt/web",
+    ], "nothing but the venv and the UI bundle"
     (user,) = _args(final, "USER")
     uid, _, gid = user.partition(":")
     assert uid.isdigit(), "numeric, so runAsNonRoot can be verified"

@@ -20,7 +20,7 @@ from incident_operator.incident import incident_state_changed
 from incident_operator.kube import KubeClient
 from incident_operator.runtime import Runtime
 from incident_operator.settings import Config
-from support.database import connect
+from support.database import connect, wait_until_feed_final
 from support.platform import Platform
 from support.services import free_port
 
@@ -285,6 +285,7 @@ async def test_the_feed_mirrors_every_incident_once(
         )
     assert curl.status_code == 202, curl.text
 
+    wait_until_feed_final(platform.database_url)
     feed = follower(config, kube_connection)
     try:
         await feed.sync()
@@ -305,6 +306,7 @@ async def test_the_feed_mirrors_every_incident_once(
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
         acked = await client.post(platform.incidents.url + "/api/v1/incidents/2/acknowledge")
     assert acked.status_code == 200, acked.text
+    wait_until_feed_final(platform.database_url)
     feed2 = follower(config, kube_connection)  # a restarted operator
     try:
         await feed2.sync()
@@ -324,9 +326,11 @@ async def test_the_feed_recreates_a_deleted_mirror_and_fills_an_empty_one(
     kube_connection: kopf.ConnectionInfo,
     kube: httpx.Client,
     memo: kopf.Memo,
+    platform: Platform,
 ) -> None:
     await deliver(alert_create, alert_object("a", service="a"), memo)
     await deliver(alert_create, alert_object("b", service="b"), memo)
+    wait_until_feed_final(platform.database_url)
     feed = follower(operator_config, kube_connection)
     try:
         await feed.sync()

@@ -15,7 +15,14 @@ from incident_platform.models import metadata
 
 REPO = Path(__file__).resolve().parents[2]
 
-__all__ = ["connect", "create_database", "drop_database", "server_url", "truncate_all"]
+__all__ = [
+    "connect",
+    "create_database",
+    "drop_database",
+    "server_url",
+    "truncate_all",
+    "wait_until_feed_final",
+]
 
 
 def server_url() -> str:
@@ -34,3 +41,25 @@ def truncate_all(url: str) -> None:
 
 def connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(libpq_url(url), autocommit=True)
+
+
+def wait_until_feed_final(url: str, timeout: float = 60.0) -> None:
+    """Until every committed incident change is below the feed horizon (servable).
+
+    The change feed holds back changes while any writing transaction on the server is
+    running (incident/feed.py); on a server shared with other test runs that can be a few
+    seconds. A test that expects a change in the feed at once waits for this first.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connect(url) as connection:
+        while True:
+            row = connection.execute(
+                "SELECT incident_feed_horizon() > coalesce(max(change_seq), 0) FROM incidents"
+            ).fetchone()
+            if row is not None and row[0]:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the incident feed horizon never passed the last change")
+            time.sleep(0.05)

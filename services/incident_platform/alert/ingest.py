@@ -39,6 +39,7 @@ from incident_platform.alert.correlation import (
 )
 from incident_platform.alert.models import IngestAction
 from incident_platform.db import DatabaseUnavailable
+from incident_platform.incident.notify import incidents_changed
 from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
 from incident_platform.severity import Severity
 from incident_platform.silence.models import matcher_rules
@@ -200,7 +201,7 @@ WITH grown AS (
                   > array_position({SEVERITY_ORDER}, i.severity::text)
                THEN g.severity ELSE i.severity END,
            updated_at = now(),
-           change_seq = nextval('incident_change_seq')
+           change_seq = greatest(incident_change_position(), i.change_seq + 1)
       FROM grown g JOIN previous p ON p.id = g.id
      WHERE i.id = g.id
  RETURNING i.id, p.severity AS previous_severity, i.severity
@@ -265,7 +266,7 @@ _AUTO_RESOLVE = f"""
 WITH closed AS (
     UPDATE incidents AS i
        SET status = 'resolved', resolved_at = now(), updated_at = now(),
-           change_seq = nextval('incident_change_seq')
+           change_seq = greatest(incident_change_position(), i.change_seq + 1)
      WHERE i.id = ANY(%(r_incident)b::bigint[])
        AND i.status IN {OPEN}
        AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
@@ -537,6 +538,7 @@ def ingest(
             try:
                 batch = _write(connection, signals, actor=actor, auto_resolve=auto_resolve)
                 connection.commit()
+                incidents_changed(engine)
                 return batch
             except _RETRYABLE as error:
                 connection.rollback()

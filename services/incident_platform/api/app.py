@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -198,7 +198,10 @@ def create_app(
     scrape_collectors: Sequence[Callable[[Engine], Collector]] = (),
     on_start: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
+    running: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
+    """``running``: what a service runs in its event loop while it serves (entered after
+    ``on_start``, left before ``on_stop``)."""
     settings = get_settings()
     configure_logging()
 
@@ -209,7 +212,8 @@ def create_app(
         waiter.start()
         if on_start is not None:
             on_start()
-        yield
+        async with running(app) if running is not None else nullcontext():
+            yield
         app.state.stopping = True
         if on_stop is not None:
             on_stop()

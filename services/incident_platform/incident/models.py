@@ -68,13 +68,14 @@ class Incident(IncidentBase, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     alert_count: int = Field(default=0)
-    # Bumped from a sequence on every change so followers (the operator) can
-    # resume from a cursor instead of relisting everything.
+    # Moved up on every change so followers (the operator, the event stream) can resume
+    # from a cursor instead of relisting everything; derived from the writing transaction's
+    # id so that positions below the feed horizon are final (see incident/feed.py).
     change_seq: int = Field(
         sa_column=Column(
             BigInteger,
             nullable=False,
-            server_default=text("nextval('incident_change_seq')"),
+            server_default=text("incident_change_position()"),
         )
     )
     created_at: datetime = Field(

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from incident_platform.alert.models import Alert, AlertStatus
+from incident_platform.incident.feed import changed_since
 from incident_platform.incident.lifecycle import IllegalTransition, Transition, next_status
 from incident_platform.incident.models import (
     OPEN_STATUSES,
@@ -19,6 +20,7 @@ from incident_platform.incident.models import (
     TimelineEvent,
     TimelineKind,
 )
+from incident_platform.incident.notify import incidents_changed
 from incident_platform.metrics import observe_acknowledged, observe_resolved
 from incident_platform.severity import Severity
 from incident_platform.storable import MAX_BIGINT
@@ -84,11 +86,7 @@ def list_incidents(
         query = query.where(col(Incident.severity) == filters.severity.value)
     if filters.changed_after is not None:
         # The change feed: oldest change first, so a follower can resume from a cursor.
-        query = query.where(col(Incident.change_seq) > filters.changed_after)
-        rows = list(
-            session.execute(query.order_by(col(Incident.change_seq)).limit(limit)).scalars()
-        )
-        return rows, None
+        return changed_since(query, session, filters.changed_after, limit=limit), None
     if cursor is not None:
         query = query.where(col(Incident.id) < decode_cursor(cursor))
     rows = list(session.execute(query.order_by(col(Incident.id).desc()).limit(limit + 1)).scalars())
@@ -140,7 +138,10 @@ def _record(
 
 def _touch(session: Session, incident: Incident) -> None:
     """Marks a change: a new time and the next position in the change feed."""
-    now, sequence = session.execute(text("SELECT now(), nextval('incident_change_seq')")).one()
+    now, sequence = session.execute(
+        text("SELECT now(), greatest(incident_change_position(), :previous + 1)"),
+        {"previous": incident.change_seq},
+    ).one()
     incident.updated_at = now
     incident.change_seq = sequence
 
@@ -170,6 +171,7 @@ def transition(session: Session, incident_id: int, action: Transition, *, actor:
         _record(session, incident, TimelineKind.REOPENED, actor, f"Reopened by {actor}")
     try:
         session.commit()
+        incidents_changed(session.get_bind())
     except IntegrityError as error:
         session.rollback()
         other = session.execute(
@@ -217,6 +219,7 @@ def add_note(session: Session, incident_id: int, text_: str, *, actor: str) -> T
     )
     session.add(event)
     session.commit()
+    incidents_changed(session.get_bind())
     session.refresh(event)
     return event
 
@@ -266,6 +269,8 @@ def update_incident(
     if changed:
         _touch(session, incident)
     session.commit()
+    if changed:
+        incidents_changed(session.get_bind())
     return incident
 
 

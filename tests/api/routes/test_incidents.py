@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from support.database import wait_until_feed_final
 from support.platform import Platform
 
 
@@ -159,14 +160,19 @@ def test_list_is_newest_first_filtered_and_keyset_paginated(
 
 
 def test_change_feed_returns_changes_after_a_cursor_oldest_first(
-    ingest: httpx.Client, generic_auth: dict[str, str], incidents_api: httpx.Client
+    ingest: httpx.Client,
+    generic_auth: dict[str, str],
+    incidents_api: httpx.Client,
+    platform: Platform,
 ) -> None:
     first = open_incident(ingest, generic_auth, service="a")
     second = open_incident(ingest, generic_auth, service="b")
+    wait_until_feed_final(platform.database_url)
     feed = incidents_api.get("/api/v1/incidents", params={"changed_after": 0}).json()["data"]
     assert [i["id"] for i in feed] == [first, second]
     cursor = feed[-1]["change_seq"]
     incidents_api.post(f"/api/v1/incidents/{first}/acknowledge")
+    wait_until_feed_final(platform.database_url)
     changes = incidents_api.get("/api/v1/incidents", params={"changed_after": cursor}).json()
     assert [(i["id"], i["status"]) for i in changes["data"]] == [(first, "acknowledged")]
 

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import field_error, not_found
@@ -28,6 +30,11 @@ class RoutingPublic(BaseModel):
     updated_at: datetime
 
 
+class RoutingsPublic(BaseModel):
+    data: list[RoutingPublic]
+    count: int
+
+
 class PagedTarget(BaseModel):
     target: str
     users: list[dict[str, str]]
@@ -41,6 +48,14 @@ class FirstPaged(BaseModel):
     step: int
     at: datetime
     targets: list[PagedTarget]
+
+
+@router.get("/api/v1/services", response_model=RoutingsPublic)
+def list_routing(session: SessionDep, _: ViewerDep) -> RoutingsPublic:
+    """Every routed service and its escalation policy, by service name."""
+    rows = session.execute(select(ServiceRouting).order_by(col(ServiceRouting.service))).scalars()
+    data = [RoutingPublic.model_validate(row, from_attributes=True) for row in rows]
+    return RoutingsPublic(data=data, count=len(data))
 
 
 @router.put("/api/v1/services/{service}", response_model=RoutingPublic)

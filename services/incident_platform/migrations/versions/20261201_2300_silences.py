@@ -5,7 +5,7 @@ silence that muted it; when that silence ends, the alert is correlated then. The
 check keeps every alert attached to one or the other.
 
 Revision ID: 20261201_2300
-Revises: 20261201_2200
+Revises: 20261201_2210
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261201_2300"
-down_revision: str | None = "20261201_2200"
+down_revision: str | None = "20261201_2210"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Helpers for developing and testing the platform on one machine (not used in production)."""
