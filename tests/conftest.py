@@ -41,6 +41,8 @@ def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
         "ACK_SIGNING_KEY": signing_key,
         # Tests drive the escalation engine on a controllable clock, not in the background.
         "RUN_ENGINE": "false",
+        # Silences that end on their own are released by the ingestion sweep: quickly here.
+        "SILENCE_SWEEP_SECONDS": "0.5",
     }
     # Two workers each, as production runs them: correlation and metrics must hold
     # across processes, not just inside one.

@@ -27,12 +27,14 @@ SOURCE_OBJECT_ANNOTATION = f"{GROUP}/alert"
 DEFAULT_SOURCE = "kubernetes"
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-AlertPhase = Literal["Pending", "Correlated", "Resolved", "Failed"]
+AlertPhase = Literal["Pending", "Correlated", "Silenced", "Resolved", "Failed"]
 
 _PHASES: dict[str, AlertPhase] = {
     "created": "Correlated",
     "attached": "Correlated",
     "deduplicated": "Correlated",
+    # Stored but muted by an active silence: no incident until the silence ends.
+    "silenced": "Silenced",
     "resolved": "Resolved",
     # Only a resolved alert is ignored (nothing with its fingerprint was firing): it is resolved.
     "ignored": "Resolved",
@@ -163,6 +165,8 @@ def alert_status(
     phase = _PHASES[result.action]
     if result.incident_id is not None:
         message = f"platform {result.action} the alert; incident {result.incident_id}"
+    elif result.action == "silenced":
+        message = "platform silenced the alert: an active silence mutes it until it ends"
     else:
         message = f"platform {result.action} the alert (nothing with its fingerprint was firing)"
     status: dict[str, Any] = {

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from incident_operator.settings import Config
 
-Action = Literal["created", "attached", "deduplicated", "resolved", "ignored"]
+Action = Literal["created", "attached", "deduplicated", "resolved", "ignored", "silenced"]
 IncidentState = Literal["triggered", "acknowledged", "resolved"]
 Transition = Literal["acknowledge", "resolve"]
 

@@ -3,20 +3,41 @@
 from fastapi import FastAPI
 
 from incident_platform.api.app import create_app
-from incident_platform.api.routes import alertmanager, alerts, integrations, pagerduty
+from incident_platform.api.routes import (
+    alertmanager,
+    alertmanager_status,
+    alerts,
+    integrations,
+    pagerduty,
+    silences,
+)
+from incident_platform.metrics import ActiveSilencesCollector
 from incident_platform.serve import serve
+from incident_platform.silence.sweep import SilenceSweeper
 
 # The alertmanager route must come before /integrations/{id} routes. Module level so the
 # web server (web/routing.py) can tell which paths this service owns.
-ROUTERS = [alertmanager.router, integrations.router, alerts.router, pagerduty.router]
+ROUTERS = [
+    alertmanager.router,
+    integrations.router,
+    alerts.router,
+    pagerduty.router,
+    silences.router,
+    alertmanager_status.router,
+]
 
 
 def build_app() -> FastAPI:
+    sweeper = SilenceSweeper()
     return create_app(
         title="Alert ingestion",
         description="Receives alerts from scripts, Prometheus Alertmanager and PagerDuty-style"
-        " senders, deduplicates and correlates them into incidents.",
+        " senders, deduplicates and correlates them into incidents; Alertmanager-compatible"
+        " silences mute matching alerts.",
         routers=ROUTERS,
+        scrape_collectors=[ActiveSilencesCollector],
+        on_start=sweeper.start,
+        on_stop=sweeper.stop,
     )
 
 

@@ -111,6 +111,28 @@ class OpenIncidentsCollector(Collector):
         yield up
 
 
+class ActiveSilencesCollector(Collector):
+    """``silences_active``: silences muting alerts now, straight from the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            with self._engine.connect() as connection:
+                active = connection.execute(
+                    text(
+                        "SELECT count(*) FROM silences WHERE starts_at <= now() AND ends_at > now()"
+                    )
+                ).scalar_one()
+        except Exception as error:  # a scrape must not fail because the database is down
+            logger.warning("silences_active not collected: %s", type(error).__name__)
+            return
+        yield GaugeMetricFamily(
+            "silences_active", "Silences currently active (muting matching alerts).", value=active
+        )
+
+
 def render_metrics(
     engine: Engine, scrape_collectors: Iterable[Callable[[Engine], Collector]] = ()
 ) -> bytes:

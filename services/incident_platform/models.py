@@ -8,6 +8,7 @@ from incident_platform.escalation.tables import Escalation, EscalationPolicyRow,
 from incident_platform.incident.models import Incident, TimelineEvent
 from incident_platform.notification.models import Notification
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+from incident_platform.silence.models import Silence
 from incident_platform.user.models import User
 
 metadata = SQLModel.metadata
@@ -23,6 +24,7 @@ __all__ = [
     "OverrideRow",
     "ScheduleRow",
     "ServiceRouting",
+    "Silence",
     "TimelineEvent",
     "User",
     "metadata",

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     ack_link_ttl_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 24 * 3600
     engine_interval_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
     run_engine: bool = Field(default=True, description="Run the escalation engine in-process.")
+    silence_sweep_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=5.0,
+        description="How often the ingestion service releases the alerts of silences that"
+        " ended on their own (an expired or changed silence releases them at once).",
+    )
     notification_max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
     notification_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     notification_lease_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0

@@ -159,6 +159,16 @@ def test_alert_status_after_delivery(action: str, phase: str, crd_problems: Prob
     assert crd_problems(with_status(alert, status)) == []
 
 
+def test_a_silenced_alert_has_no_incident_yet(crd_problems: Problems) -> None:
+    alert = an_alert()
+    result = IngestResult(alert_id=7, incident_id=None, action="silenced")
+    status = alert_status(result, fingerprint="fp", body=alert, now=NOW)
+    assert (status["phase"], status["alertId"]) == ("Silenced", 7)
+    assert "incidentId" not in status
+    assert "silence mutes it" in status["message"]
+    assert crd_problems(with_status(alert, status)) == []
+
+
 def test_an_ignored_resolution_keeps_the_incident_it_had(crd_problems: Problems) -> None:
     alert = with_status(an_alert(state="resolved"), {"incidentId": 42, "incidentRef": "inc-42"})
     result = IngestResult(alert_id=None, incident_id=None, action="ignored")

@@ -3,6 +3,9 @@
 The rule, as users state it:
 
 * a firing alert whose fingerprint is already firing is a duplicate: counted, nothing created;
+* otherwise, if an active silence matches its labels (``silence.rules``), it is stored
+  muted (SILENCED): it opens or joins no incident until the silence ends, and is then
+  decided again as if it had just arrived (``alert.ingest.release_silenced``);
 * otherwise it joins the open (triggered or acknowledged) incident of its service;
 * otherwise it opens a new incident. A resolved incident never takes new alerts;
 * a resolved alert closes the firing alert with its fingerprint, or is ignored when there is none;
@@ -18,12 +21,18 @@ plan made on a stale read fails and is made again rather than breaking the rule.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from incident_platform.alert.models import AlertStatus, IngestAction
 from incident_platform.severity import Severity, highest
+from incident_platform.silence.rules import (
+    SilenceRule,
+    active_silences,
+    alert_labels,
+    first_matching,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,7 @@ class AlertSignal:
 @dataclass(frozen=True, slots=True)
 class FiringAlert:
     alert_id: int
-    incident_id: int
+    incident_id: int | None  # None while muted by a silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +71,33 @@ class CorrelationState:
 
     firing: Mapping[str, FiringAlert] = field(default_factory=dict)
     open_incidents: Mapping[str, OpenIncident] = field(default_factory=dict)
+    silences: Sequence[SilenceRule] = ()
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def silence_muting(signal: AlertSignal, active: Sequence[SilenceRule]) -> UUID | None:
+    """Which of the ``active`` silences mutes ``signal``, if any."""
+    if not active:
+        return None
+    labels = alert_labels(signal.labels, service=signal.service, severity=signal.severity.value)
+    return first_matching(labels, active)
 
 
 def correlate(
-    signal: AlertSignal, *, fingerprint_firing: bool, service_has_open_incident: bool
+    signal: AlertSignal,
+    *,
+    fingerprint_firing: bool,
+    service_has_open_incident: bool,
+    silenced: bool = False,
 ) -> IngestAction:
-    """Decide what one alert does, given whether its fingerprint fires and its service is open."""
+    """Decide what one alert does, given whether its fingerprint fires, whether an active
+    silence matches it and whether its service has an open incident."""
     if signal.status is AlertStatus.RESOLVED:
         return IngestAction.RESOLVED if fingerprint_firing else IngestAction.IGNORED
     if fingerprint_firing:
         return IngestAction.DEDUPLICATED
+    if silenced:
+        return IngestAction.SILENCED
     if service_has_open_incident:
         return IngestAction.ATTACHED
     return IngestAction.CREATED
@@ -110,6 +136,7 @@ class RoundPlan:
     # Existing open incidents gaining alerts: how many, and the worst new severity.
     grown_incidents: dict[int, tuple[int, Severity]]
     openers: frozenset[str]  # fingerprints of the alerts that open a new incident
+    muted_by: dict[str, UUID] = field(default_factory=dict)  # silenced fingerprints' silence
 
 
 def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> RoundPlan:
@@ -125,19 +152,30 @@ def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> Round
     new_incidents: dict[str, NewIncident] = {}
     grown: dict[int, tuple[int, Severity]] = {}
     openers: set[str] = set()
+    muted_by: dict[str, UUID] = {}
+    active = active_silences(state.silences, state.now)
     firing_first = sorted(
         range(len(signals)), key=lambda i: signals[i].status is AlertStatus.RESOLVED
     )
     for position in firing_first:
         signal = signals[position]
         existing = state.open_incidents.get(signal.service)
+        fingerprint_firing = signal.fingerprint in state.firing
+        silence = (
+            silence_muting(signal, active)
+            if signal.status is AlertStatus.FIRING and not fingerprint_firing
+            else None
+        )
         action = correlate(
             signal,
-            fingerprint_firing=signal.fingerprint in state.firing,
+            fingerprint_firing=fingerprint_firing,
             service_has_open_incident=existing is not None or signal.service in new_incidents,
+            silenced=silence is not None,
         )
         actions[position] = action
-        if action is IngestAction.CREATED:
+        if action is IngestAction.SILENCED and silence is not None:
+            muted_by[signal.fingerprint] = silence
+        elif action is IngestAction.CREATED:
             new_incidents[signal.service] = NewIncident(signal.summary, signal.severity, 1)
             openers.add(signal.fingerprint)
         elif action is IngestAction.ATTACHED and existing is None:
@@ -153,4 +191,5 @@ def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> Round
         new_incidents=new_incidents,
         grown_incidents=grown,
         openers=frozenset(openers),
+        muted_by=muted_by,
     )

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -41,6 +42,8 @@ from incident_platform.db import DatabaseUnavailable
 from incident_platform.incident.notify import incidents_changed
 from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
 from incident_platform.severity import Severity
+from incident_platform.silence.models import matcher_rules
+from incident_platform.silence.rules import SilenceRule
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +92,36 @@ UNION ALL
 SELECT 'service', service, NULL, id, severity
   FROM incidents
  WHERE status IN {OPEN} AND service = ANY(%(services)b::text[])
+"""
+
+# The active silences, and the database's clock that decided which ones are active.
+_READ_SILENCES = """
+SELECT statement_timestamp() AS now,
+       coalesce(jsonb_agg(jsonb_build_object('id', id, 'matchers', matchers,
+                                             'starts_at', starts_at, 'ends_at', ends_at)
+                          ORDER BY created_at, id), '[]'::jsonb) AS silences
+  FROM silences
+ WHERE starts_at <= statement_timestamp() AND ends_at > statement_timestamp()
+"""
+
+# Alerts an active silence mutes: stored firing, with no incident.
+_INSERT_SILENCED = """
+INSERT INTO alerts (incident_id, silence_id, integration_id, service, summary, severity, source,
+                    description, status, fingerprint, labels, annotations, occurrences,
+                    starts_at, ends_at)
+SELECT NULL, a.silence_id, a.integration_id, a.service, a.summary, a.severity, a.source,
+       a.description, 'firing', a.fingerprint, a.labels, a.annotations, 1, a.starts_at, a.ends_at
+  FROM unnest(
+        %(fingerprint)b::text[], %(silence_id)b::uuid[], %(service)b::text[], %(summary)b::text[],
+        %(severity)b::text[], %(source)b::text[], %(description)b::text[],
+        %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
+        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[]
+    ) WITH ORDINALITY AS a(fingerprint, silence_id, service, summary, severity, source,
+                           description, labels, annotations, starts_at, ends_at,
+                           integration_id, n)
+ ORDER BY a.n
+ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
+RETURNING id, fingerprint
 """
 
 # New alerts, and the incidents the round opens for them, in one statement: a
@@ -221,6 +254,7 @@ WITH closing AS (
                  jsonb_agg(x.id ORDER BY r.n) AS alert_ids,
                  jsonb_agg(x.fingerprint ORDER BY r.n) AS fingerprints
             FROM resolved x JOIN closing r ON r.fingerprint = x.fingerprint
+           WHERE x.incident_id IS NOT NULL  -- a muted alert belongs to no incident
            GROUP BY x.incident_id
       ) AS per_incident
      ORDER BY first
@@ -248,18 +282,44 @@ SELECT * FROM closed
 """
 
 
+def _silence_rules(stored: list[dict[str, Any]]) -> list[SilenceRule]:
+    return [
+        SilenceRule(
+            id=UUID(silence["id"]),
+            matchers=matcher_rules(silence["matchers"]),
+            starts_at=datetime.fromisoformat(silence["starts_at"]),
+            ends_at=datetime.fromisoformat(silence["ends_at"]),
+        )
+        for silence in stored
+    ]
+
+
 def _read_state(
-    connection: psycopg.Connection[Any], signals: Sequence[AlertSignal]
+    connection: psycopg.Connection[Any],
+    signals: Sequence[AlertSignal],
+    *,
+    firing_fingerprints: bool = True,
 ) -> CorrelationState:
-    with connection.pipeline(), connection.cursor(row_factory=dict_row) as cursor:
+    """What the round's decisions depend on. Without ``firing_fingerprints`` the round's
+    own alerts are treated as new arrivals (a silence's release re-decides them)."""
+    with (
+        connection.pipeline(),
+        connection.cursor(row_factory=dict_row) as cursor,
+        connection.cursor(row_factory=dict_row) as silences_cursor,
+    ):
         cursor.execute(
             _READ_STATE,
             {
-                "fingerprints": sorted({s.fingerprint for s in signals}),
+                "fingerprints": sorted({s.fingerprint for s in signals})
+                if firing_fingerprints
+                else [],
                 "services": sorted({s.service for s in signals}),
             },
         )
+        silences_cursor.execute(_READ_SILENCES)
         rows = cursor.fetchall()
+        silences = silences_cursor.fetchone()
+    assert silences is not None  # an aggregate always answers one row
     return CorrelationState(
         firing={
             row["key"]: FiringAlert(row["alert_id"], row["incident_id"])
@@ -271,6 +331,8 @@ def _read_state(
             for row in rows
             if row["kind"] == "service"
         },
+        silences=_silence_rules(silences["silences"]),
+        now=silences["now"],
     )
 
 
@@ -310,6 +372,23 @@ def _alert_arrays(
     }
 
 
+def _silenced_arrays(silenced: Sequence[AlertSignal], plan: RoundPlan) -> dict[str, Any]:
+    return {
+        "fingerprint": [s.fingerprint for s in silenced],
+        "silence_id": [plan.muted_by[s.fingerprint] for s in silenced],
+        "service": [s.service for s in silenced],
+        "summary": [s.summary for s in silenced],
+        "severity": [s.severity.value for s in silenced],
+        "source": [s.source for s in silenced],
+        "description": [s.description for s in silenced],
+        "labels": [Jsonb(dict(s.labels)) for s in silenced],
+        "annotations": [Jsonb(dict(s.annotations)) for s in silenced],
+        "starts_at": [s.starts_at for s in silenced],
+        "ends_at": [s.ends_at for s in silenced],
+        "integration_id": [s.integration_id for s in silenced],
+    }
+
+
 def _by_action(
     signals: Sequence[AlertSignal], plan: RoundPlan, action: IngestAction
 ) -> list[AlertSignal]:
@@ -330,7 +409,14 @@ def _write_round(
     )
     duplicates = _by_action(signals, plan, IngestAction.DEDUPLICATED)
     resolving = _by_action(signals, plan, IngestAction.RESOLVED)
-    resolving_incidents = sorted({state.firing[s.fingerprint].incident_id for s in resolving})
+    silenced = _by_action(signals, plan, IngestAction.SILENCED)
+    resolving_incidents = sorted(
+        {
+            incident_id
+            for s in resolving
+            if (incident_id := state.firing[s.fingerprint].incident_id) is not None
+        }
+    )
 
     def run(statement: str, params: dict[str, Any]) -> Cursor:
         cursor = connection.cursor(row_factory=dict_row)
@@ -339,6 +425,7 @@ def _write_round(
 
     with connection.pipeline():
         inserted = run(_INSERT_ALERTS, _alert_arrays(signals, plan, state)) if new else None
+        muted = run(_INSERT_SILENCED, _silenced_arrays(silenced, plan)) if silenced else None
         deduplicated = (
             run(_DEDUPLICATE, {"d_fingerprint": [s.fingerprint for s in duplicates]})
             if duplicates
@@ -355,7 +442,7 @@ def _write_round(
                     "r_summary": [s.summary for s in resolving],
                 },
             )
-            if auto_resolve:
+            if auto_resolve and resolving_incidents:
                 closed = run(_AUTO_RESOLVE, {"r_incident": resolving_incidents})
         grown = (
             run(
@@ -370,7 +457,7 @@ def _write_round(
             else None
         )
 
-    alerts: dict[str, tuple[int, int]] = {}
+    alerts: dict[str, tuple[int, int | None]] = {}
     if inserted is not None:
         rows = inserted.fetchall()
         opened = [row for row in rows if row["kind"] == "incident"]
@@ -381,6 +468,11 @@ def _write_round(
             raise PlanInvalidated("an incident or alert was created concurrently")
     if grown is not None and len(grown.fetchall()) != len(plan.grown_incidents):
         raise PlanInvalidated("an incident closed concurrently")
+    if muted is not None:
+        rows = muted.fetchall()
+        if len(rows) != len(silenced):
+            raise PlanInvalidated("a muted alert was created concurrently")
+        alerts.update({row["fingerprint"]: (row["id"], None) for row in rows})
     for cursor, expected in ((deduplicated, duplicates), (resolved, resolving)):
         if cursor is not None:
             rows = cursor.fetchall()
@@ -479,3 +571,221 @@ def ingest_and_record(
             incident.service, incident.severity, incident.created_at, incident.resolved_at
         )
     return batch
+
+
+# --- Releasing alerts when their silence ends -------------------------------------------
+#
+# A muted alert is decided again, as a new arrival would be, once its silence is no
+# longer active: another active silence may mute it still, otherwise it opens or joins
+# its service's incident (and the escalation engine pages for that incident as for any).
+# Alerts resolved meanwhile are no longer firing and are not touched.
+
+SWEEP_LOCK = 0x51_1E_9C_E5  # pg advisory lock key: one sweeper at a time across replicas
+
+_MUTED_OF = """
+SELECT id, fingerprint, service, summary, severity, labels, silence_id
+  FROM alerts
+ WHERE status = 'firing' AND incident_id IS NULL AND silence_id = ANY(%(silence_ids)b::uuid[])
+ ORDER BY id
+ LIMIT %(limit)s
+   FOR UPDATE
+"""
+
+# Muted alerts whose silence is no longer active (expired naturally, or moved to the
+# future), skipping rows another transaction holds: it will be seen on the next sweep.
+_MUTED_BY_ENDED = """
+SELECT a.id, a.fingerprint, a.service, a.summary, a.severity, a.labels, a.silence_id
+  FROM alerts a JOIN silences s ON s.id = a.silence_id
+ WHERE a.status = 'firing' AND a.incident_id IS NULL
+   AND NOT (s.starts_at <= statement_timestamp() AND s.ends_at > statement_timestamp())
+ ORDER BY a.id
+ LIMIT %(limit)s
+   FOR UPDATE OF a SKIP LOCKED
+"""
+
+_REMUTE = """
+UPDATE alerts SET silence_id = m.silence_id
+  FROM unnest(%(m_id)b::bigint[], %(m_silence)b::uuid[]) AS m(id, silence_id)
+ WHERE alerts.id = m.id
+"""
+
+_RELEASE = f"""
+WITH created AS (
+    INSERT INTO incidents (title, service, severity, status, alert_count)
+    SELECT title, service, severity, 'triggered', alert_count
+      FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
+                  %(c_count)b::int[]) AS c(service, title, severity, alert_count)
+    ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
+    RETURNING id, service
+), target AS (
+    SELECT service, id FROM created
+    UNION ALL
+    SELECT service, id FROM unnest(%(o_service)b::text[], %(o_id)b::bigint[]) AS o(service, id)
+), incoming AS (
+    SELECT * FROM unnest(%(alert_id)b::bigint[], %(service)b::text[], %(summary)b::text[],
+                         %(kind)b::text[])
+        WITH ORDINALITY AS a(alert_id, service, summary, kind, n)
+), released AS (
+    UPDATE alerts SET incident_id = t.id, last_seen_at = now()
+      FROM incoming a JOIN target t ON t.service = a.service
+     WHERE alerts.id = a.alert_id AND alerts.status = 'firing' AND alerts.incident_id IS NULL
+ RETURNING alerts.id, alerts.incident_id, alerts.fingerprint, alerts.silence_id
+), timeline AS (
+    INSERT INTO timeline_events (incident_id, kind, actor, message, data)
+    SELECT incident_id, kind, 'system',
+           CASE WHEN kind = 'created' THEN 'Incident opened by alert after its silence ended: '
+                                           || first_summary
+                WHEN alerts = 1 THEN 'Alert attached after its silence ended: ' || first_summary
+                ELSE alerts || ' alerts attached after their silence ended, first: '
+                     || first_summary END,
+           jsonb_build_object('alert_ids', alert_ids, 'silence_ids', silence_ids)
+      FROM (
+          SELECT r.incident_id, a.kind, count(*) AS alerts, min(a.n) AS first,
+                 (array_agg(a.summary ORDER BY a.n))[1] AS first_summary,
+                 jsonb_agg(r.id ORDER BY a.n) AS alert_ids,
+                 jsonb_agg(DISTINCT r.silence_id) AS silence_ids
+            FROM released r JOIN incoming a ON a.alert_id = r.id
+           GROUP BY r.incident_id, a.kind
+      ) AS per_incident
+     ORDER BY first
+)
+SELECT 'incident' AS kind, id FROM created
+UNION ALL
+SELECT 'alert', id FROM released
+"""
+
+
+def _release_round(connection: psycopg.Connection[Any], rows: list[dict[str, Any]]) -> int:
+    """Re-decide locked muted alerts; how many were released into incidents."""
+    signals = [
+        AlertSignal(
+            fingerprint=row["fingerprint"],
+            service=row["service"],
+            summary=row["summary"],
+            severity=Severity(row["severity"]),
+            labels=row["labels"],
+        )
+        for row in rows
+    ]
+    state = _read_state(connection, signals, firing_fingerprints=False)
+    plan = plan_round(signals, state)
+    alert_id = {row["fingerprint"]: row["id"] for row in rows}
+    still_muted = _by_action(signals, plan, IngestAction.SILENCED)
+    released = [
+        s
+        for s, action in zip(signals, plan.actions, strict=True)
+        if action in (IngestAction.CREATED, IngestAction.ATTACHED)
+    ]
+    arrays = _alert_arrays(signals, plan, state)
+    with connection.pipeline(), connection.cursor(row_factory=dict_row) as cursor:
+        if still_muted:
+            cursor.execute(
+                _REMUTE,
+                {
+                    "m_id": [alert_id[s.fingerprint] for s in still_muted],
+                    "m_silence": [plan.muted_by[s.fingerprint] for s in still_muted],
+                },
+            )
+        result = None
+        if released:
+            result = connection.cursor(row_factory=dict_row)
+            result.execute(
+                _RELEASE,
+                {
+                    **{key: arrays[key] for key in ("c_service", "c_title", "c_severity")},
+                    "c_count": arrays["c_count"],
+                    "o_service": arrays["o_service"],
+                    "o_id": arrays["o_id"],
+                    "alert_id": [alert_id[s.fingerprint] for s in released],
+                    "service": arrays["service"],
+                    "summary": arrays["summary"],
+                    "kind": arrays["kind"],
+                },
+            )
+        grown = None
+        if plan.grown_incidents:
+            grown = connection.cursor(row_factory=dict_row)
+            grown.execute(
+                _GROW_INCIDENTS,
+                {
+                    "g_id": list(plan.grown_incidents),
+                    "g_added": [count for count, _ in plan.grown_incidents.values()],
+                    "g_severity": [worst.value for _, worst in plan.grown_incidents.values()],
+                    "actor": "system",
+                },
+            )
+    if result is not None:
+        out = result.fetchall()
+        opened = [row for row in out if row["kind"] == "incident"]
+        if len(opened) != len(plan.new_incidents) or len(out) - len(opened) != len(released):
+            raise PlanInvalidated("an incident was opened concurrently")
+    if grown is not None and len(grown.fetchall()) != len(plan.grown_incidents):
+        raise PlanInvalidated("an incident closed concurrently")
+    return len(released)
+
+
+def _release(
+    engine: Engine, select: str, params: dict[str, Any], *, advisory_lock: bool
+) -> int | None:
+    """One transaction of release; None when another sweeper holds the lock."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        raw = engine.raw_connection()
+        try:
+            connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+            try:
+                with connection.cursor(row_factory=dict_row) as cursor:
+                    if advisory_lock:
+                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS got", [SWEEP_LOCK])
+                        locked = cursor.fetchone()
+                        if locked is None or not locked["got"]:
+                            connection.rollback()
+                            return None
+                    cursor.execute(select, params)
+                    rows = cursor.fetchall()
+                released = _release_round(connection, rows) if rows else 0
+                connection.commit()
+                return len(rows) if advisory_lock else released
+            except _RETRYABLE as error:
+                connection.rollback()
+                logger.debug("silence release attempt %d replanned: %s", attempt, error)
+            except psycopg.OperationalError as error:
+                raw.invalidate()
+                raise DatabaseUnavailable(str(error)) from error
+            except BaseException:
+                connection.rollback()
+                raise
+        finally:
+            raw.close()
+    raise DatabaseUnavailable(f"silence release kept conflicting after {MAX_ATTEMPTS} attempts")
+
+
+def release_silenced(engine: Engine, silence_ids: Sequence[UUID], *, limit: int = 1000) -> int:
+    """Re-decide the alerts these silences mute, now (a silence was expired or changed).
+
+    Returns how many were released into incidents. Alerts beyond ``limit`` of an
+    ended silence are left to the periodic sweep.
+    """
+    released = _release(
+        engine,
+        _MUTED_OF,
+        {"silence_ids": list(silence_ids), "limit": limit},
+        advisory_lock=False,
+    )
+    return released or 0
+
+
+def sweep_ended_silences(engine: Engine, *, batch: int = 500, max_batches: int = 20) -> int:
+    """Release the alerts of silences that ended on their own; bounded per call.
+
+    Under an advisory lock, so that of several workers and replicas one sweeps at a
+    time; returns how many muted alerts were re-decided.
+    """
+    handled = 0
+    for _ in range(max_batches):
+        seen = _release(engine, _MUTED_BY_ENDED, {"limit": batch}, advisory_lock=True)
+        if seen is None:
+            break
+        handled += seen
+        if seen < batch:
+            break
+    return handled

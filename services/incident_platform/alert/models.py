@@ -6,7 +6,18 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -28,6 +39,8 @@ class IngestAction(StrEnum):
     DEDUPLICATED = "deduplicated"
     RESOLVED = "resolved"
     IGNORED = "ignored"
+    # Stored, muted by an active silence: no incident, nobody paged, until the silence ends.
+    SILENCED = "silenced"
     # Not stored: the alert was invalid (only in batches, where the others still count).
     REJECTED = "rejected"
 
@@ -78,11 +91,24 @@ class Alert(AlertBase, table=True):
         ),
         Index("ix_alerts_service_id", "service", "id"),
         Index("ix_alerts_status_id", "status", "id"),
+        # What the release of a silence looks for: firing alerts it still holds.
+        Index(
+            "ix_alerts_muted_silence_id",
+            "silence_id",
+            postgresql_where=text("status = 'firing' AND incident_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    incident_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False)
+    # NULL while a silence mutes the alert: it opens or joins an incident when that ends.
+    incident_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=True),
+    )
+    # The silence that muted the alert when it arrived (kept once the alert is released).
+    silence_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(Uuid, ForeignKey("silences.id", ondelete="SET NULL"), nullable=True),
     )
     # Which sender it came from. Deliberately not a foreign key: the check would take a
     # KEY SHARE lock on the one integration row for every alert, and under load every
@@ -121,7 +147,8 @@ class Alert(AlertBase, table=True):
 
 class AlertPublic(AlertBase):
     id: int
-    incident_id: int
+    incident_id: int | None = Field(description="None while a silence mutes the alert")
+    silence_id: uuid.UUID | None = Field(description="The silence that muted the alert, if any")
     status: AlertStatus
     fingerprint: str
     labels: dict[str, Any]

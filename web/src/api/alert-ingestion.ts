@@ -77,6 +77,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/silence/{silence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get One Silence */
+        get: operations["get_one_silence_api_v2_silence__silence_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Silence
+         * @description Expire the silence now; the alerts it muted that still fire are correlated now.
+         */
+        delete: operations["delete_silence_api_v2_silence__silence_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Silences */
+        get: operations["get_silences_api_v2_silences_get"];
+        put?: never;
+        /**
+         * Post Silence
+         * @description Create a silence, or change the one ``id`` names; its muted alerts are re-decided.
+         */
+        post: operations["post_silence_api_v2_silences_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Status
+         * @description No cluster (the database is the shared state) and no Alertmanager configuration:
+         *     routing and receivers are the platform's escalation policies.
+         */
+        get: operations["get_status_api_v2_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -203,8 +266,11 @@ export interface components {
             fingerprint: string;
             /** Id */
             id: number;
-            /** Incident Id */
-            incident_id: number;
+            /**
+             * Incident Id
+             * @description None while a silence mutes the alert
+             */
+            incident_id: number | null;
             /** Labels */
             labels: {
                 [key: string]: unknown;
@@ -222,6 +288,11 @@ export interface components {
             service: string;
             /** @default warning */
             severity: components["schemas"]["Severity"];
+            /**
+             * Silence Id
+             * @description The silence that muted the alert, if any
+             */
+            silence_id: string | null;
             /** Source */
             source?: string | null;
             /** Starts At */
@@ -254,6 +325,11 @@ export interface components {
             /** Startsat */
             startsAt?: string | null;
             status: components["schemas"]["AlertStatus"];
+        };
+        /** AlertmanagerConfig */
+        AlertmanagerConfig: {
+            /** Original */
+            original: string;
         };
         /**
          * AlertmanagerPayload
@@ -308,6 +384,17 @@ export interface components {
             /** Version */
             version?: string | null;
         };
+        /** AlertmanagerStatus */
+        AlertmanagerStatus: {
+            cluster: components["schemas"]["ClusterStatus"];
+            config: components["schemas"]["AlertmanagerConfig"];
+            /**
+             * Uptime
+             * Format: date-time
+             */
+            uptime: string;
+            versionInfo: components["schemas"]["VersionInfo"];
+        };
         /** AlertsPublic */
         AlertsPublic: {
             /** Count */
@@ -332,6 +419,17 @@ export interface components {
              * @description Why the alert was rejected
              */
             reason?: string | null;
+        };
+        /** ClusterStatus */
+        ClusterStatus: {
+            /** Name */
+            name?: string | null;
+            /** Peers */
+            peers: {
+                [key: string]: string;
+            }[];
+            /** Status */
+            status: string;
         };
         /**
          * ErrorDetail
@@ -404,6 +502,36 @@ export interface components {
              */
             timestamp: string | null;
         };
+        /** GettableSilence */
+        GettableSilence: {
+            /** Comment */
+            comment: string;
+            /** Createdby */
+            createdBy: string;
+            /**
+             * Endsat
+             * Format: date-time
+             */
+            endsAt: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Matchers */
+            matchers: components["schemas"]["MatcherModel"][];
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+            status: components["schemas"]["SilenceStatus"];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -413,7 +541,7 @@ export interface components {
          * IngestAction
          * @enum {string}
          */
-        IngestAction: "created" | "attached" | "deduplicated" | "resolved" | "ignored" | "rejected";
+        IngestAction: "created" | "attached" | "deduplicated" | "resolved" | "ignored" | "silenced" | "rejected";
         /** IngestResult */
         IngestResult: {
             action: components["schemas"]["IngestAction"];
@@ -490,6 +618,20 @@ export interface components {
             /** Data */
             data: components["schemas"]["IntegrationPublic"][];
         };
+        /** MatcherModel */
+        MatcherModel: {
+            /**
+             * Isequal
+             * @default true
+             */
+            isEqual: boolean;
+            /** Isregex */
+            isRegex: boolean;
+            /** Name */
+            name: string;
+            /** Value */
+            value: string;
+        };
         /** PagerDutyAccepted */
         PagerDutyAccepted: {
             /** Dedup Key */
@@ -516,6 +658,30 @@ export interface components {
          * @enum {string}
          */
         PagerDutySeverity: "critical" | "error" | "warning" | "info";
+        /**
+         * PostableSilence
+         * @description ``POST /api/v2/silences``: a new silence, or with ``id`` a change to that one.
+         */
+        PostableSilence: {
+            /** Comment */
+            comment: string;
+            /** Createdby */
+            createdBy: string;
+            /**
+             * Endsat
+             * Format: date-time
+             */
+            endsAt: string;
+            /** Id */
+            id?: string | null;
+            /** Matchers */
+            matchers: components["schemas"]["MatcherModel"][];
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -531,6 +697,23 @@ export interface components {
          * @enum {string}
          */
         Severity: "info" | "warning" | "high" | "critical";
+        /** SilenceCreated */
+        SilenceCreated: {
+            /**
+             * Silenceid
+             * Format: uuid
+             */
+            silenceID: string;
+        };
+        /**
+         * SilenceState
+         * @enum {string}
+         */
+        SilenceState: "pending" | "active" | "expired";
+        /** SilenceStatus */
+        SilenceStatus: {
+            state: components["schemas"]["SilenceState"];
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -543,6 +726,21 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** VersionInfo */
+        VersionInfo: {
+            /** Branch */
+            branch: string;
+            /** Builddate */
+            buildDate: string;
+            /** Builduser */
+            buildUser: string;
+            /** Goversion */
+            goVersion: string;
+            /** Revision */
+            revision: string;
+            /** Version */
+            version: string;
         };
     };
     responses: never;
@@ -957,6 +1155,341 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_one_silence_api_v2_silence__silence_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                silence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GettableSilence"];
+                };
+            };
+            /** @description Missing or unknown credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The credential is not enough; viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    delete_silence_api_v2_silence__silence_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                silence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Expired (an empty body, as Alertmanager answers) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or unknown credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The credential is not enough; responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such object */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_silences_api_v2_silences_get: {
+        parameters: {
+            query?: {
+                /** @description Matchers on the silences' matchers: name="value" */
+                filter?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GettableSilence"][];
+                };
+            };
+            /** @description Missing or unknown credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The credential is not enough; viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    post_silence_api_v2_silences_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostableSilence"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceCreated"];
+                };
+            };
+            /** @description The body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Missing or unknown credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The credential is not enough; responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No silence has the given id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Request body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Database unavailable; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_status_api_v2_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertmanagerStatus"];
+                };
+            };
+            /** @description Missing or unknown credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The credential is not enough; viewer */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
             /** @description Database unavailable; retry after Retry-After seconds */

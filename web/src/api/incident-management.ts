@@ -283,8 +283,11 @@ export interface components {
             fingerprint: string;
             /** Id */
             id: number;
-            /** Incident Id */
-            incident_id: number;
+            /**
+             * Incident Id
+             * @description None while a silence mutes the alert
+             */
+            incident_id: number | null;
             /** Labels */
             labels: {
                 [key: string]: unknown;
@@ -302,6 +305,11 @@ export interface components {
             service: string;
             /** @default warning */
             severity: components["schemas"]["Severity"];
+            /**
+             * Silence Id
+             * @description The silence that muted the alert, if any
+             */
+            silence_id: string | null;
             /** Source */
             source?: string | null;
             /** Starts At */

@@ -1,0 +1,1 @@
+"""Silences: Alertmanager-compatible muting of matching alerts."""
