@@ -124,11 +124,10 @@ ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
 RETURNING id, fingerprint
 """
 
-# New alerts, and the incidents the round opens for them, in one statement: a
-# created incident's id is needed by its alerts. ``target`` maps every service
-# that gets alerts to its incident, new or already open.
-_INSERT_ALERTS = f"""
-WITH created AS (
+# The incidents a round's alerts go to, shared by new arrivals and released (unsilenced)
+# alerts: ``created`` opens the planned incidents, ``target`` maps every service that gets
+# alerts to its incident, new or already open.
+_OPEN_OR_JOIN = f"""created AS (
     INSERT INTO incidents (title, service, severity, status, alert_count)
     SELECT title, service, severity, 'triggered', alert_count
       FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
@@ -139,7 +138,12 @@ WITH created AS (
     SELECT service, id FROM created
     UNION ALL
     SELECT service, id FROM unnest(%(o_service)b::text[], %(o_id)b::bigint[]) AS o(service, id)
-), incoming AS (
+)"""
+
+# New alerts, and the incidents the round opens for them, in one statement: a
+# created incident's id is needed by its alerts.
+_INSERT_ALERTS = f"""
+WITH {_OPEN_OR_JOIN}, incoming AS (
     SELECT * FROM unnest(
         %(fingerprint)b::text[], %(service)b::text[], %(summary)b::text[],
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
@@ -610,18 +614,7 @@ UPDATE alerts SET silence_id = m.silence_id
 """
 
 _RELEASE = f"""
-WITH created AS (
-    INSERT INTO incidents (title, service, severity, status, alert_count)
-    SELECT title, service, severity, 'triggered', alert_count
-      FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
-                  %(c_count)b::int[]) AS c(service, title, severity, alert_count)
-    ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
-    RETURNING id, service
-), target AS (
-    SELECT service, id FROM created
-    UNION ALL
-    SELECT service, id FROM unnest(%(o_service)b::text[], %(o_id)b::bigint[]) AS o(service, id)
-), incoming AS (
+WITH {_OPEN_OR_JOIN}, incoming AS (
     SELECT * FROM unnest(%(alert_id)b::bigint[], %(service)b::text[], %(summary)b::text[],
                          %(kind)b::text[])
         WITH ORDINALITY AS a(alert_id, service, summary, kind, n)
@@ -742,7 +735,11 @@ def _release(
                             return None
                     cursor.execute(select, params)
                     rows = cursor.fetchall()
-                released = _release_round(connection, rows) if rows else 0
+                if not rows:
+                    # The usual case every few seconds: end it without a commit to write.
+                    connection.rollback()
+                    return 0
+                released = _release_round(connection, rows)
                 connection.commit()
                 return len(rows) if advisory_lock else released
             except _RETRYABLE as error:

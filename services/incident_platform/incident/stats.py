@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
 
@@ -56,6 +56,16 @@ def _maybe(value: object) -> float | None:
     return None if value is None else round(float(value), 3)  # type: ignore[arg-type]
 
 
+def _durations(row: RowMapping, kind: str) -> DurationStats:
+    """``kind`` is the column prefix the queries use: ``tta`` (to acknowledge), ``ttr``."""
+    return DurationStats(
+        row[f"{kind}_count"],
+        _maybe(row[f"{kind}_mean"]),
+        _maybe(row[f"{kind}_p50"]),
+        _maybe(row[f"{kind}_p90"]),
+    )
+
+
 def incident_stats(session: Session, since: datetime) -> IncidentStats:
     row = session.execute(_STATS, {"since": since}).mappings().one()
     return IncidentStats(
@@ -64,18 +74,8 @@ def incident_stats(session: Session, since: datetime) -> IncidentStats:
         triggered=row["triggered"],
         acknowledged=row["acknowledged"],
         resolved=row["resolved"],
-        time_to_acknowledge=DurationStats(
-            row["tta_count"],
-            _maybe(row["tta_mean"]),
-            _maybe(row["tta_p50"]),
-            _maybe(row["tta_p90"]),
-        ),
-        time_to_resolve=DurationStats(
-            row["ttr_count"],
-            _maybe(row["ttr_mean"]),
-            _maybe(row["ttr_p50"]),
-            _maybe(row["ttr_p90"]),
-        ),
+        time_to_acknowledge=_durations(row, "tta"),
+        time_to_resolve=_durations(row, "ttr"),
     )
 
 
@@ -130,18 +130,8 @@ def daily_stats(
         DailyStats(
             day=row["day"],
             opened=row["opened"],
-            time_to_acknowledge=DurationStats(
-                row["tta_count"],
-                _maybe(row["tta_mean"]),
-                _maybe(row["tta_p50"]),
-                _maybe(row["tta_p90"]),
-            ),
-            time_to_resolve=DurationStats(
-                row["ttr_count"],
-                _maybe(row["ttr_mean"]),
-                _maybe(row["ttr_p50"]),
-                _maybe(row["ttr_p90"]),
-            ),
+            time_to_acknowledge=_durations(row, "tta"),
+            time_to_resolve=_durations(row, "ttr"),
         )
         for row in rows
     ]
