@@ -110,8 +110,9 @@ def test_hundred_alerts_are_one_transaction(
     assert len(response.json()["results"]) == 100
     assert sum(r["action"] == "created" for r in response.json()["results"]) == 7
     # One for the batch, a few for the auth lookup, pool pre-pings and our own probes, give or
-    # take the background's jitter; per-alert commits would add ~100.
-    assert during_batch - idle <= 20, (during_batch, idle)
+    # take the background's jitter (seen: 30 commits in an idle window, 52 with the batch, on
+    # a loaded machine); per-alert commits would add ~100.
+    assert during_batch - idle <= 50, (during_batch, idle)
     # The timeline gets one line per incident for the batch, not one per alert.
     with connect(platform.database_url) as connection:
         lines = connection.execute(
