@@ -29,6 +29,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import Engine, event, text
 
+from incident_platform.incident.lifecycle import OPEN_STATUSES
+
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
@@ -95,9 +97,9 @@ class OpenIncidentsCollector(Collector):
                 rows = connection.execute(
                     text(
                         "SELECT service, severity, status, count(*) FROM incidents"
-                        " WHERE status IN ('triggered', 'acknowledged')"
-                        " GROUP BY service, severity, status"
-                    )
+                        " WHERE status = ANY(:open) GROUP BY service, severity, status"
+                    ),
+                    {"open": [status.value for status in OPEN_STATUSES]},
                 ).all()
         except Exception as error:  # a scrape must not fail because the database is down
             logger.warning("incidents_open not collected: %s", type(error).__name__)

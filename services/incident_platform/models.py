@@ -2,13 +2,13 @@
 
 from sqlmodel import SQLModel
 
-from incident_platform.alert.models import Alert
+from incident_platform.alert.tables import Alert
 from incident_platform.auth.models import ApiToken, Integration
 from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
-from incident_platform.incident.models import Incident, TimelineEvent
+from incident_platform.incident.tables import Incident, TimelineEvent
 from incident_platform.notification.models import Notification
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
-from incident_platform.silence.models import Silence
+from incident_platform.silence.tables import Silence
 from incident_platform.user.models import User
 
 metadata = SQLModel.metadata

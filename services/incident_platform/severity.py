@@ -14,8 +14,17 @@ class Severity(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.INFO,
+    Severity.WARNING,
+    Severity.HIGH,
+    Severity.CRITICAL,
+)
+"""The severity-order rule: least to most urgent; an incident takes its worst alert's."""
+
+_RANK = {severity: rank for rank, severity in enumerate(SEVERITY_ORDER)}
 
 
 def highest(*severities: Severity) -> Severity:
+    """The severity-order rule applied: the most urgent of ``severities``."""
     return max(severities, key=lambda severity: severity.rank)

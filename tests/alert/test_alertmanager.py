@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from incident_platform.alert.alertmanager import AlertmanagerAlert, to_signal
-from incident_platform.alert.models import AlertStatus
+from incident_platform.alert.correlation import AlertStatus
 from incident_platform.auth.models import IntegrationKind
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity

@@ -3,15 +3,16 @@ from hypothesis import strategies as st
 
 from incident_platform.alert.correlation import (
     AlertSignal,
+    AlertStatus,
     CorrelationState,
     FiringAlert,
+    IngestAction,
     NewIncident,
     OpenIncident,
     correlate,
     plan_round,
     split_rounds,
 )
-from incident_platform.alert.models import AlertStatus, IngestAction
 from incident_platform.severity import Severity
 
 A = IngestAction

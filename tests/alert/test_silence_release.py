@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from incident_platform.alert.correlation import AlertSignal
+from incident_platform.alert.correlation import AlertSignal, AlertStatus, IngestAction
 from incident_platform.alert.ingest import ingest, sweep_ended_silences
-from incident_platform.alert.models import AlertStatus, IngestAction
 from incident_platform.db import OUTAGE_ERRORS, DatabaseUnavailable, make_engine
 from incident_platform.settings import Settings
 from support.database import connect

@@ -285,7 +285,7 @@ def test_alert_spec_matches_the_ingestion_model(crds: dict[str, dict[str, Any]])
 
 
 def test_incident_spec_and_status(crds: dict[str, dict[str, Any]]) -> None:
-    from incident_platform.incident.models import IncidentStatus
+    from incident_platform.incident.lifecycle import IncidentStatus
 
     schema = _schema(crds["Incident"])
     spec = schema["properties"]["spec"]

@@ -19,7 +19,6 @@ from sqlmodel import Session
 
 from incident_platform.db import make_engine
 from incident_platform.incident.feed import Position, parse_position
-from incident_platform.incident.models import IncidentUpdate
 from incident_platform.incident.store import add_note, update_incident
 from incident_platform.settings import Settings
 from support.database import connect
@@ -70,8 +69,7 @@ def _write(engine: Engine, incident_ids: list[int], seed: int) -> list[tuple[int
     changes: list[Callable[[Session, int], int]] = [
         lambda s, i: int(add_note(s, i, "note", actor="writer").incident_id),
         lambda s, i: int(
-            update_incident(s, i, IncidentUpdate(title=f"title {rng.random()}"), actor="writer").id
-            or 0
+            update_incident(s, i, {"title": f"title {rng.random()}"}, actor="writer").id or 0
         ),
     ]
     for _ in range(CHANGES_PER_WRITER):

@@ -1,7 +1,11 @@
 import pytest
 
-from incident_platform.incident.lifecycle import IllegalTransition, Transition, next_status
-from incident_platform.incident.models import IncidentStatus
+from incident_platform.incident.lifecycle import (
+    IllegalTransition,
+    IncidentStatus,
+    Transition,
+    next_status,
+)
 
 T, A, R = IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED
 

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlmodel import Session
 
-from incident_platform.incident.models import IncidentStatus
-from incident_platform.incident.store import IncidentFilter, encode_cursor, list_incidents
+from incident_platform.incident.lifecycle import IncidentStatus
+from incident_platform.incident.store import IncidentFilter, list_incidents
+from incident_platform.paging import encode_cursor
 from support.database import connect
 
 

@@ -8,8 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident_platform.alert.correlation import AlertSignal, CorrelationState, plan_round
-from incident_platform.alert.models import AlertStatus, IngestAction
+from incident_platform.alert.correlation import (
+    AlertSignal,
+    AlertStatus,
+    CorrelationState,
+    IngestAction,
+    plan_round,
+)
 from incident_platform.severity import Severity
 from incident_platform.silence.rules import (
     Matcher,

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationError, field_validator
 
-from incident_platform.alert.correlation import AlertSignal
+from incident_platform.alert.correlation import AlertSignal, AlertStatus
 from incident_platform.alert.fingerprint import derive_fingerprint, namespaced
-from incident_platform.alert.models import MAX_DESCRIPTION, AlertStatus
+from incident_platform.alert.tables import MAX_DESCRIPTION
 from incident_platform.auth.store import IntegrationIdentity
 from incident_platform.severity import Severity
 from incident_platform.storable import StorableModel, check_instant

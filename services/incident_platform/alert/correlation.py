@@ -9,7 +9,8 @@ The rule, as users state it:
 * otherwise it joins the open (triggered or acknowledged) incident of its service;
 * otherwise it opens a new incident. A resolved incident never takes new alerts;
 * a resolved alert closes the firing alert with its fingerprint, or is ignored when there is none;
-* when the last firing alert of an incident resolves, the incident resolves too (AUTO_RESOLVE).
+* when the last firing alert of an open incident resolves, the incident resolves too
+  (:func:`auto_resolves`, when the platform's ``auto_resolve`` setting is on).
 
 A batch (an Alertmanager notification, say) is decided as rounds of distinct
 fingerprints; within a round firing alerts come before resolutions.
@@ -22,10 +23,11 @@ plan made on a stale read fails and is made again rather than breaking the rule.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from incident_platform.alert.models import AlertStatus, IngestAction
+from incident_platform.incident.lifecycle import IncidentStatus, is_open
 from incident_platform.severity import Severity, highest
 from incident_platform.silence.rules import (
     SilenceRule,
@@ -33,6 +35,23 @@ from incident_platform.silence.rules import (
     alert_labels,
     first_matching,
 )
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class IngestAction(StrEnum):
+    CREATED = "created"
+    ATTACHED = "attached"
+    DEDUPLICATED = "deduplicated"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+    # Stored, muted by an active silence: no incident, nobody paged, until the silence ends.
+    SILENCED = "silenced"
+    # Not stored: the alert was invalid (only in batches, where the others still count).
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +212,12 @@ def plan_round(signals: Sequence[AlertSignal], state: CorrelationState) -> Round
         openers=frozenset(openers),
         muted_by=muted_by,
     )
+
+
+def auto_resolves(status: IncidentStatus, *, still_firing: bool) -> bool:
+    """The auto-resolve rule: an open incident resolves once none of its alerts fires.
+
+    Decided after a round's resolutions are written (``still_firing`` counts alerts
+    outside the round too), for the incidents those resolutions belonged to.
+    """
+    return is_open(status) and not still_firing

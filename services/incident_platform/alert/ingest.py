@@ -16,10 +16,10 @@ commit, so concurrent writers to one hot incident wait for as little as possible
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -32,24 +32,31 @@ from incident_platform.alert.correlation import (
     AlertSignal,
     CorrelationState,
     FiringAlert,
+    IngestAction,
     OpenIncident,
     RoundPlan,
+    auto_resolves,
     plan_round,
     split_rounds,
 )
-from incident_platform.alert.models import IngestAction
 from incident_platform.db import DatabaseUnavailable
+from incident_platform.incident.lifecycle import IncidentStatus
 from incident_platform.incident.notify import incidents_changed
+from incident_platform.incident.tables import OPEN_STATUSES_SQL
 from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
-from incident_platform.severity import Severity
-from incident_platform.silence.models import matcher_rules
+from incident_platform.severity import SEVERITY_ORDER, Severity
 from incident_platform.silence.rules import SilenceRule
+from incident_platform.silence.store import matcher_rules
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-OPEN = "('triggered', 'acknowledged')"
-SEVERITY_ORDER = "ARRAY['info', 'warning', 'high', 'critical']"
+# The domain's rules as SQL text: ``lifecycle.OPEN_STATUSES`` and ``severity.SEVERITY_ORDER``.
+OPEN = OPEN_STATUSES_SQL
+SEVERITY_ARRAY = "ARRAY[" + ", ".join(f"'{severity.value}'" for severity in SEVERITY_ORDER) + "]"
+TRIGGERED = IncidentStatus.TRIGGERED.value
+
+T = TypeVar("T")
 
 Cursor = psycopg.Cursor[dict[str, Any]]
 
@@ -129,7 +136,7 @@ RETURNING id, fingerprint
 # alerts to its incident, new or already open.
 _OPEN_OR_JOIN = f"""created AS (
     INSERT INTO incidents (title, service, severity, status, alert_count)
-    SELECT title, service, severity, 'triggered', alert_count
+    SELECT title, service, severity, '{TRIGGERED}', alert_count
       FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
                   %(c_count)b::int[]) AS c(service, title, severity, alert_count)
     ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
@@ -201,8 +208,8 @@ WITH grown AS (
     UPDATE incidents AS i
        SET alert_count = i.alert_count + g.added,
            severity = CASE
-               WHEN array_position({SEVERITY_ORDER}, g.severity)
-                  > array_position({SEVERITY_ORDER}, i.severity::text)
+               WHEN array_position({SEVERITY_ARRAY}, g.severity)
+                  > array_position({SEVERITY_ARRAY}, i.severity::text)
                THEN g.severity ELSE i.severity END,
            updated_at = now(),
            change_seq = greatest(incident_change_position(), i.change_seq + 1)
@@ -266,14 +273,23 @@ WITH closing AS (
 SELECT id, incident_id, fingerprint FROM resolved
 """
 
+# What ``correlation.auto_resolves`` decides on, read after the round's resolutions,
+# under the incident locks taken before them.
+_STILL_FIRING = """
+SELECT i.id, i.status,
+       EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
+           AS still_firing
+  FROM incidents i
+ WHERE i.id = ANY(%(r_incident)b::bigint[])
+"""
+
+# Closes the incidents the rule decided on (still locked since the decision).
 _AUTO_RESOLVE = f"""
 WITH closed AS (
     UPDATE incidents AS i
-       SET status = 'resolved', resolved_at = now(), updated_at = now(),
+       SET status = '{IncidentStatus.RESOLVED.value}', resolved_at = now(), updated_at = now(),
            change_seq = greatest(incident_change_position(), i.change_seq + 1)
-     WHERE i.id = ANY(%(r_incident)b::bigint[])
-       AND i.status IN {OPEN}
-       AND NOT EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
+     WHERE i.id = ANY(%(a_incident)b::bigint[])
  RETURNING i.id, i.service, i.severity, i.created_at, i.acknowledged_at, i.resolved_at,
            i.alert_count
 ), timeline AS (
@@ -427,6 +443,18 @@ def _write_round(
         cursor.execute(statement, {**params, "actor": actor})
         return cursor
 
+    def grow() -> Cursor | None:
+        if not plan.grown_incidents:
+            return None
+        return run(
+            _GROW_INCIDENTS,
+            {
+                "g_id": list(plan.grown_incidents),
+                "g_added": [count for count, _ in plan.grown_incidents.values()],
+                "g_severity": [worst.value for _, worst in plan.grown_incidents.values()],
+            },
+        )
+
     with connection.pipeline():
         inserted = run(_INSERT_ALERTS, _alert_arrays(signals, plan, state)) if new else None
         muted = run(_INSERT_SILENCED, _silenced_arrays(silenced, plan)) if silenced else None
@@ -435,7 +463,7 @@ def _write_round(
             if duplicates
             else None
         )
-        resolved = closed = None
+        resolved = still_firing = closed = grown = None
         if resolving:
             run(_LOCK_INCIDENTS, {"r_incident": resolving_incidents})
             resolved = run(
@@ -447,19 +475,18 @@ def _write_round(
                 },
             )
             if auto_resolve and resolving_incidents:
-                closed = run(_AUTO_RESOLVE, {"r_incident": resolving_incidents})
-        grown = (
-            run(
-                _GROW_INCIDENTS,
-                {
-                    "g_id": list(plan.grown_incidents),
-                    "g_added": [count for count, _ in plan.grown_incidents.values()],
-                    "g_severity": [worst.value for _, worst in plan.grown_incidents.values()],
-                },
-            )
-            if plan.grown_incidents
-            else None
-        )
+                still_firing = run(_STILL_FIRING, {"r_incident": resolving_incidents})
+        if still_firing is None:
+            grown = grow()
+    if still_firing is not None:
+        closing = [
+            row["id"]
+            for row in still_firing.fetchall()
+            if auto_resolves(IncidentStatus(row["status"]), still_firing=row["still_firing"])
+        ]
+        with connection.pipeline():
+            closed = run(_AUTO_RESOLVE, {"a_incident": closing}) if closing else None
+            grown = grow()
 
     alerts: dict[str, tuple[int, int | None]] = {}
     if inserted is not None:
@@ -529,24 +556,20 @@ def _write(
 _RETRYABLE = (PlanInvalidated, pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 
 
-def ingest(
-    engine: Engine, signals: Sequence[AlertSignal], *, actor: str, auto_resolve: bool
-) -> BatchOutcome:
-    """Correlate and store a batch atomically; outcomes come back in the batch's order."""
-    if not signals:
-        return BatchOutcome([], [])
+def _with_replanning(
+    engine: Engine, work: Callable[[psycopg.Connection[Any]], T], *, what: str
+) -> T:
+    """Run ``work`` (which commits or rolls back itself) on a fresh connection, planning
+    again from a new read when another writer invalidated its plan, up to MAX_ATTEMPTS."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         raw = engine.raw_connection()
         try:
             connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
             try:
-                batch = _write(connection, signals, actor=actor, auto_resolve=auto_resolve)
-                connection.commit()
-                incidents_changed(engine)
-                return batch
+                return work(connection)
             except _RETRYABLE as error:
                 connection.rollback()
-                logger.debug("ingest attempt %d replanned: %s", attempt, error)
+                logger.debug("%s attempt %d replanned: %s", what, attempt, error)
             except psycopg.OperationalError as error:
                 raw.invalidate()
                 raise DatabaseUnavailable(str(error)) from error
@@ -555,7 +578,23 @@ def ingest(
                 raise
         finally:
             raw.close()
-    raise DatabaseUnavailable(f"alert batch kept conflicting after {MAX_ATTEMPTS} attempts")
+    raise DatabaseUnavailable(f"{what} kept conflicting after {MAX_ATTEMPTS} attempts")
+
+
+def ingest(
+    engine: Engine, signals: Sequence[AlertSignal], *, actor: str, auto_resolve: bool
+) -> BatchOutcome:
+    """Correlate and store a batch atomically; outcomes come back in the batch's order."""
+    if not signals:
+        return BatchOutcome([], [])
+
+    def attempt(connection: psycopg.Connection[Any]) -> BatchOutcome:
+        batch = _write(connection, signals, actor=actor, auto_resolve=auto_resolve)
+        connection.commit()
+        incidents_changed(engine)
+        return batch
+
+    return _with_replanning(engine, attempt, what="alert batch")
 
 
 def ingest_and_record(
@@ -721,39 +760,26 @@ def _release(
     engine: Engine, select: str, params: dict[str, Any], *, advisory_lock: bool
 ) -> int | None:
     """One transaction of release; None when another sweeper holds the lock."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        raw = engine.raw_connection()
-        try:
-            connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
-            try:
-                with connection.cursor(row_factory=dict_row) as cursor:
-                    if advisory_lock:
-                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS got", [SWEEP_LOCK])
-                        locked = cursor.fetchone()
-                        if locked is None or not locked["got"]:
-                            connection.rollback()
-                            return None
-                    cursor.execute(select, params)
-                    rows = cursor.fetchall()
-                if not rows:
-                    # The usual case every few seconds: end it without a commit to write.
+
+    def attempt(connection: psycopg.Connection[Any]) -> int | None:
+        with connection.cursor(row_factory=dict_row) as cursor:
+            if advisory_lock:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS got", [SWEEP_LOCK])
+                locked = cursor.fetchone()
+                if locked is None or not locked["got"]:
                     connection.rollback()
-                    return 0
-                released = _release_round(connection, rows)
-                connection.commit()
-                return len(rows) if advisory_lock else released
-            except _RETRYABLE as error:
-                connection.rollback()
-                logger.debug("silence release attempt %d replanned: %s", attempt, error)
-            except psycopg.OperationalError as error:
-                raw.invalidate()
-                raise DatabaseUnavailable(str(error)) from error
-            except BaseException:
-                connection.rollback()
-                raise
-        finally:
-            raw.close()
-    raise DatabaseUnavailable(f"silence release kept conflicting after {MAX_ATTEMPTS} attempts")
+                    return None
+            cursor.execute(select, params)
+            rows = cursor.fetchall()
+        if not rows:
+            # The usual case every few seconds: end it without a commit to write.
+            connection.rollback()
+            return 0
+        released = _release_round(connection, rows)
+        connection.commit()
+        return len(rows) if advisory_lock else released
+
+    return _with_replanning(engine, attempt, what="silence release")
 
 
 def release_silenced(engine: Engine, silence_ids: Sequence[UUID], *, limit: int = 1000) -> int:

@@ -1,13 +1,14 @@
 """The escalation engine: one ``update_all`` step, safe to run again and from many replicas.
 
-Each tick (1) starts an escalation for every newly triggered incident of a routed
-service, then (2) takes the escalations that are due with ``FOR UPDATE SKIP LOCKED``,
-asks the pure rule (``escalation.rules.evaluate_escalation``) what fires, writes the
-notifications to the outbox and the steps to the incident timeline, and stores the
-new state, all in one transaction. Two replicas ticking at once never take the same
-escalation, and a crash before commit leaves the state as it was: nothing is
-notified twice and nothing is skipped. Delivery of the outbox happens elsewhere
-(``notification.delivery``), so a dead receiver never holds a tick up.
+Each tick (1) starts an escalation for every incident of a routed service that
+``escalation.rules.starts_escalation`` says should start and cancels the pending pages
+``rules.cancels_pending_pages`` says are stale, then (2) takes the escalations that are
+due with ``FOR UPDATE SKIP LOCKED``, asks the pure rule (``rules.evaluate_escalation``)
+what fires, writes the notifications to the outbox and the steps to the incident
+timeline, and stores the new state, all in one transaction. Two replicas ticking at
+once never take the same escalation, and a crash before commit leaves the state as it
+was: nothing is notified twice and nothing is skipped. Delivery of the outbox happens
+elsewhere (``notification.delivery``), so a dead receiver never holds a tick up.
 
 One broken object breaks only the incidents that use it: each incident is evaluated on
 its own, and an exception while doing so (a policy, schedule, override or person that
@@ -27,7 +28,7 @@ from typing import Any
 import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from incident_platform.clock import utc_now
@@ -36,13 +37,16 @@ from incident_platform.escalation.rules import (
     EscalationPolicy,
     EscalationState,
     FiredStep,
+    cancels_pending_pages,
     evaluate_escalation,
     failure_backoff,
     should_escalate,
+    starts_escalation,
 )
 from incident_platform.escalation.store import ResolvedTarget, TargetResolver, to_policy
 from incident_platform.escalation.tables import EscalationPolicyRow
-from incident_platform.incident.models import TimelineKind
+from incident_platform.incident.lifecycle import IncidentStatus
+from incident_platform.incident.tables import TimelineKind
 
 logger = logging.getLogger(__name__)
 
@@ -62,23 +66,31 @@ ESCALATION_UNPAGEABLE = Counter(
     ["service"],
 )
 
-# Incidents of a service bound to a policy after they opened are not paged retroactively.
+# Incidents of routed services without an escalation, for ``rules.starts_escalation``;
+# ``escalating`` (the statuses that escalate) only narrows the read.
+_ESCALATION_CANDIDATES = text(
+    """
+SELECT i.id, i.status, i.created_at, r.updated_at AS routed_since, r.escalation_policy_id
+  FROM incidents i
+  JOIN service_routing r ON r.service = i.service
+ WHERE i.status = ANY(:escalating)
+   AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.incident_id = i.id)
+"""
+)
+
 _START_ESCALATIONS = text(
     """
 INSERT INTO escalations (incident_id, escalation_policy_id, opened_at, next_step, repeats_done,
                          next_due_at, active, updated_at)
-SELECT i.id, r.escalation_policy_id, i.created_at, 0, 0, i.created_at, true, now()
-  FROM incidents i
-  JOIN service_routing r ON r.service = i.service
- WHERE i.status = 'triggered'
-   AND i.created_at >= r.updated_at
-   AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.incident_id = i.id)
+SELECT s.incident_id, s.policy_id, s.opened_at, 0, 0, s.opened_at, true, now()
+  FROM unnest(CAST(:incident AS bigint[]), CAST(:policy AS uuid[]),
+              CAST(:opened_at AS timestamptz[])) AS s(incident_id, policy_id, opened_at)
 ON CONFLICT (incident_id) DO NOTHING
 """
 )
 
 
-# Acknowledging or resolving stops the paging, including retries not yet delivered.
+# ``cancelling``: the statuses whose pending pages ``rules.cancels_pending_pages`` cancels.
 _CANCEL_STALE_PAGES = text(
     """
 UPDATE notifications n
@@ -88,9 +100,31 @@ UPDATE notifications n
    AND n.status = 'pending'
    AND n.event = 'escalation'
    AND n.lease_until IS NULL
-   AND i.status <> 'triggered'
+   AND i.status = ANY(:cancelling)
 """
 )
+
+_ESCALATING = [status.value for status in IncidentStatus if should_escalate(status)]
+_CANCELLING = [status.value for status in IncidentStatus if cancels_pending_pages(status)]
+
+
+def _start_escalations(connection: Connection) -> int:
+    candidates = connection.execute(_ESCALATION_CANDIDATES, {"escalating": _ESCALATING}).all()
+    starting = [
+        row
+        for row in candidates
+        if starts_escalation(row.status, opened_at=row.created_at, routed_since=row.routed_since)
+    ]
+    if not starting:
+        return 0
+    return connection.execute(
+        _START_ESCALATIONS,
+        {
+            "incident": [row.id for row in starting],
+            "policy": [row.escalation_policy_id for row in starting],
+            "opened_at": [row.created_at for row in starting],
+        },
+    ).rowcount
 
 
 @dataclass
@@ -212,8 +246,10 @@ def update_all(engine: Engine, now: datetime | None = None, *, batch: int = 1000
     instant = now or utc_now()
     report = TickReport()
     with engine.begin() as connection:
-        report.started = connection.execute(_START_ESCALATIONS).rowcount
-        report.cancelled = connection.execute(_CANCEL_STALE_PAGES).rowcount
+        report.started = _start_escalations(connection)
+        report.cancelled = connection.execute(
+            _CANCEL_STALE_PAGES, {"cancelling": _CANCELLING}
+        ).rowcount
     # Policies, schedules and people are read once per tick, outside the locking transaction.
     with Session(engine, expire_on_commit=False) as lookups:
         resolver = TargetResolver(lookups, instant)

@@ -15,7 +15,11 @@ Timing, all in one place:
   order (no escalation level is skipped), but never past the end of a pass: repeats
   re-notify the same people, so they are not burst out - the next pass waits a full
   gap from the moment the catch-up finished the current one.
-* Acknowledged or resolved incidents escalate no further (:func:`should_escalate`).
+* Escalation starts for a triggered incident of a routed service that opened once the
+  service was routed (:func:`starts_escalation`): routing a service does not page its
+  incidents retroactively.
+* Acknowledged or resolved incidents escalate no further (:func:`should_escalate`), and
+  their escalation pages not yet sent are cancelled (:func:`cancels_pending_pages`).
 """
 
 from dataclasses import dataclass
@@ -23,14 +27,13 @@ from datetime import datetime, timedelta
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
+from incident_platform.incident.lifecycle import IncidentStatus
+
 MAX_REPEAT = 10
 MAX_DELAY_MINUTES = 30 * 24 * 60
 
-
-# The incident statuses (``incident.models.IncidentStatus`` is a StrEnum of these).
-# Kept as strings so the pure rules do not import the database models.
-ESCALATING_STATUSES = frozenset({"triggered"})
-SETTLED_STATUSES = frozenset({"acknowledged", "resolved"})
+ESCALATING_STATUSES: frozenset[IncidentStatus] = frozenset({IncidentStatus.TRIGGERED})
+"""The escalating-statuses rule: only an unacknowledged, unresolved incident is paged for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,30 @@ class EscalationDecision:
 
 
 def should_escalate(status: str) -> bool:
-    """Only a triggered (unacknowledged, unresolved) incident keeps escalating.
+    """The keep-escalating rule: only a triggered (:data:`ESCALATING_STATUSES`) incident
+    keeps escalating.
 
     An unknown status raises ValueError rather than silently paging or not paging.
     """
-    if status in ESCALATING_STATUSES:
-        return True
-    if status in SETTLED_STATUSES:
-        return False
-    raise ValueError(f"status: unknown incident status {status!r}")
+    try:
+        known = IncidentStatus(status)
+    except ValueError:
+        raise ValueError(f"status: unknown incident status {status!r}") from None
+    return known in ESCALATING_STATUSES
+
+
+def starts_escalation(status: str, opened_at: datetime, routed_since: datetime) -> bool:
+    """The escalation-start rule: an incident of a service routed to a policy starts
+    escalating if it is escalating (:func:`should_escalate`) and opened no earlier than
+    the service was routed (``routed_since``). Incidents already open when a service is
+    bound to a policy are not paged retroactively."""
+    return should_escalate(status) and opened_at >= routed_since
+
+
+def cancels_pending_pages(status: str) -> bool:
+    """The cancel-pending-pages rule: once an incident stops escalating (acknowledged or
+    resolved), its escalation pages not yet sent are cancelled, retries included."""
+    return not should_escalate(status)
 
 
 def repeat_gap(policy: EscalationPolicy) -> timedelta:

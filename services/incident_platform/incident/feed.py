@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select, text, tuple_
 from sqlmodel import Session, col
 
-from incident_platform.incident.models import Incident
+from incident_platform.incident.tables import Incident
 
 _LAST = 2**63 - 1
 

@@ -1,29 +1,29 @@
 """Loading incidents and carrying out lifecycle transitions in PostgreSQL."""
 
-import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from incident_platform.alert.models import Alert, AlertStatus
+from incident_platform.alert.correlation import AlertStatus
+from incident_platform.alert.tables import Alert
 from incident_platform.incident.feed import changed_since
-from incident_platform.incident.lifecycle import IllegalTransition, Transition, next_status
-from incident_platform.incident.models import (
+from incident_platform.incident.lifecycle import (
     OPEN_STATUSES,
-    Incident,
+    IllegalTransition,
     IncidentStatus,
-    IncidentUpdate,
-    TimelineEvent,
-    TimelineKind,
+    Transition,
+    closes_alerts,
+    next_status,
 )
 from incident_platform.incident.notify import incidents_changed
+from incident_platform.incident.tables import Incident, TimelineEvent, TimelineKind
 from incident_platform.metrics import observe_acknowledged, observe_resolved
+from incident_platform.paging import newest_first_page
 from incident_platform.severity import Severity
-from incident_platform.storable import MAX_BIGINT
 
 
 class IncidentNotFound(Exception):
@@ -41,28 +41,6 @@ class ServiceAlreadyOpen(Exception):
             " resolve it first or attach there"
         )
         self.open_incident_id = open_incident_id
-
-
-class InvalidCursor(ValueError):
-    pass
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        kind, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if kind != "id":
-            raise ValueError(kind)
-        position = int(value)
-        if not 1 <= position <= MAX_BIGINT:
-            raise ValueError(value)
-        return position
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidCursor("cursor is not one this API returned") from error
 
 
 @dataclass(frozen=True)
@@ -87,11 +65,7 @@ def list_incidents(
     if filters.changed_after is not None:
         # The change feed: oldest change first, so a follower can resume from a cursor.
         return changed_since(query, session, filters.changed_after, limit=limit), None
-    if cursor is not None:
-        query = query.where(col(Incident.id) < decode_cursor(cursor))
-    rows = list(session.execute(query.order_by(col(Incident.id).desc()).limit(limit + 1)).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].id or 0) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return newest_first_page(session, query, col(Incident.id), limit=limit, cursor=cursor)
 
 
 def get_incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
@@ -158,17 +132,17 @@ def transition(session: Session, incident_id: int, action: Transition, *, actor:
         _record(session, incident, TimelineKind.ACKNOWLEDGED, actor, f"Acknowledged by {actor}")
     elif action is Transition.RESOLVE:
         incident.resolved_at = now
-        # Resolving an incident closes its alerts, so their next firing opens a new one.
-        session.execute(
-            update(Alert)
-            .where(col(Alert.incident_id) == incident_id, col(Alert.status) == AlertStatus.FIRING)
-            .values(status=AlertStatus.RESOLVED.value, resolved_at=now, last_seen_at=now)
-        )
         _record(session, incident, TimelineKind.RESOLVED, actor, f"Resolved by {actor}")
     else:
         incident.resolved_at = None
         incident.acknowledged_at = None
         _record(session, incident, TimelineKind.REOPENED, actor, f"Reopened by {actor}")
+    if closes_alerts(action):
+        session.execute(
+            update(Alert)
+            .where(col(Alert.incident_id) == incident_id, col(Alert.status) == AlertStatus.FIRING)
+            .values(status=AlertStatus.RESOLVED.value, resolved_at=now, last_seen_at=now)
+        )
     try:
         session.commit()
         incidents_changed(session.get_bind())
@@ -194,8 +168,9 @@ def transition(session: Session, incident_id: int, action: Transition, *, actor:
 def acknowledge_by_fingerprint(session: Session, fingerprint: str, *, actor: str) -> int | None:
     """PagerDuty's acknowledge event: the incident holding the firing alert, if any.
 
-    Acknowledging an incident that is already acknowledged is accepted silently,
-    as PagerDuty does for senders that repeat themselves.
+    A repeated acknowledgement (``lifecycle.is_repeated``) is accepted silently, as
+    PagerDuty does for senders that repeat themselves; any other refusal is raised
+    (:class:`IllegalTransition`).
     """
     incident_id: int | None = session.execute(
         select(col(Alert.incident_id)).where(
@@ -206,8 +181,10 @@ def acknowledge_by_fingerprint(session: Session, fingerprint: str, *, actor: str
         return None
     try:
         transition(session, incident_id, Transition.ACKNOWLEDGE, actor=actor)
-    except IllegalTransition:
+    except IllegalTransition as error:
         session.rollback()
+        if not error.repeated:
+            raise
     return incident_id
 
 
@@ -225,10 +202,10 @@ def add_note(session: Session, incident_id: int, text_: str, *, actor: str) -> T
 
 
 def update_incident(
-    session: Session, incident_id: int, changes: IncidentUpdate, *, actor: str
+    session: Session, incident_id: int, updates: Mapping[str, Any], *, actor: str
 ) -> Incident:
+    """Change the fields named in ``updates`` (title, severity, assignee) and record each."""
     incident = get_incident(session, incident_id, for_update=True)
-    updates = changes.model_dump(exclude_unset=True)
     changed = False
     if "title" in updates and updates["title"] is not None and updates["title"] != incident.title:
         _record(
@@ -272,7 +249,3 @@ def update_incident(
     if changed:
         incidents_changed(session.get_bind())
     return incident
-
-
-def seconds_between(start: datetime, end: datetime | None) -> float | None:
-    return None if end is None else round((end - start).total_seconds(), 3)

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from incident_platform.clock import utc_now
-from incident_platform.incident.models import TimelineKind
+from incident_platform.incident.tables import TimelineKind
 from incident_platform.metrics import (
     FIRST_NOTIFICATION_LATENCY,
     NOTIFICATION_ERRORS,

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from incident_platform.incident.models import Incident
+from incident_platform.incident.tables import Incident
 from incident_platform.notification.signing import (
     ack_expiry,
     ack_key,

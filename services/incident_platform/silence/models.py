@@ -1,44 +1,13 @@
-"""The silence table and Alertmanager API v2's silence shapes (camelCase, as amtool sends)."""
+"""Alertmanager API v2's silence shapes (camelCase, as amtool sends)."""
 
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
-from sqlalchemy import Column, DateTime, Index, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
-from incident_platform.clock import utc_now
-from incident_platform.silence.rules import (
-    Matcher,
-    SilenceRule,
-    SilenceState,
-    matches_everything,
-    regex_problem,
-)
+from incident_platform.silence.rules import Matcher, SilenceState, matches_everything, regex_problem
 from incident_platform.storable import AwareInstant, StorableModel
-
-
-class Silence(SQLModel, table=True):
-    __tablename__ = "silences"
-    __table_args__ = (Index("ix_silences_ends_at", "ends_at"),)
-
-    id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
-    matchers: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
-    starts_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    ends_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    created_by: str = SQLField(sa_column=Column(String(255), nullable=False))
-    comment: str = SQLField(sa_column=Column(Text, nullable=False))
-    created_at: datetime = SQLField(
-        default_factory=utc_now,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
-    updated_at: datetime = SQLField(
-        default_factory=utc_now,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
 
 
 class MatcherModel(StorableModel):
@@ -70,7 +39,7 @@ class PostableSilence(StorableModel):
     @field_validator("matchers")
     @classmethod
     def _needs_a_label(cls, matchers: list[MatcherModel]) -> list[MatcherModel]:
-        if matchers_everything(matchers):
+        if matches_everything([matcher.rule() for matcher in matchers]):
             raise ValueError("at least one matcher must not match the empty value")
         return matchers
 
@@ -81,10 +50,6 @@ class PostableSilence(StorableModel):
         if starts_at is not None and ends_at < starts_at:
             raise ValueError("must not be before startsAt")
         return ends_at
-
-
-def matchers_everything(matchers: list[MatcherModel]) -> bool:
-    return matches_everything([matcher.rule() for matcher in matchers])
 
 
 class SilenceStatus(BaseModel):
@@ -104,23 +69,3 @@ class GettableSilence(BaseModel):
 
 class SilenceCreated(BaseModel):
     silenceID: uuid.UUID
-
-
-def stored_matchers(matchers: list[MatcherModel]) -> list[dict[str, Any]]:
-    return [matcher.model_dump() for matcher in matchers]
-
-
-def rule_of(silence: Silence) -> SilenceRule:
-    return SilenceRule(
-        id=silence.id,
-        matchers=matcher_rules(silence.matchers),
-        starts_at=silence.starts_at,
-        ends_at=silence.ends_at,
-    )
-
-
-def matcher_rules(stored: list[dict[str, Any]]) -> tuple[Matcher, ...]:
-    return tuple(
-        Matcher(m["name"], m["value"], bool(m["isRegex"]), bool(m.get("isEqual", True)))
-        for m in stored
-    )

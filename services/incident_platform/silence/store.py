@@ -1,15 +1,20 @@
-"""Silences in PostgreSQL: create, change, read, expire. The routes call these."""
+"""Silences in PostgreSQL: create, change, read, expire. The routes call these.
+
+Matchers are stored as Alertmanager writes them (``name``, ``value``, ``isRegex``,
+``isEqual``), so a stored silence reads back as the API's shape unchanged.
+"""
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from incident_platform.clock import utc_now
-from incident_platform.silence.models import PostableSilence, Silence, stored_matchers
-from incident_platform.silence.rules import SilenceState, state_of
+from incident_platform.silence.rules import Matcher, SilenceRule, SilenceState, state_of
+from incident_platform.silence.tables import Silence
 
 # Expired silences are listed this long after they end, then left out (Alertmanager's
 # default --data.retention), so the list stays bounded however many silences were made.
@@ -19,6 +24,29 @@ LISTED_AFTER_EXPIRY = timedelta(hours=120)
 class SilenceNotFound(Exception):
     def __init__(self, silence_id: uuid.UUID) -> None:
         super().__init__(f"silence {silence_id} not found")
+
+
+def stored_matchers(matchers: Sequence[Matcher]) -> list[dict[str, Any]]:
+    return [
+        {"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal}
+        for m in matchers
+    ]
+
+
+def matcher_rules(stored: list[dict[str, Any]]) -> tuple[Matcher, ...]:
+    return tuple(
+        Matcher(m["name"], m["value"], bool(m["isRegex"]), bool(m.get("isEqual", True)))
+        for m in stored
+    )
+
+
+def rule_of(silence: Silence) -> SilenceRule:
+    return SilenceRule(
+        id=silence.id,
+        matchers=matcher_rules(silence.matchers),
+        starts_at=silence.starts_at,
+        ends_at=silence.ends_at,
+    )
 
 
 def get_silence(session: Session, silence_id: uuid.UUID, *, for_update: bool = False) -> Silence:
@@ -31,24 +59,33 @@ def get_silence(session: Session, silence_id: uuid.UUID, *, for_update: bool = F
     return silence
 
 
-def save_silence(session: Session, body: PostableSilence) -> Silence:
-    """A new silence, or (``body.id``) the named one changed in place."""
-    if body.id is None:
+def save_silence(
+    session: Session,
+    silence_id: uuid.UUID | None,
+    *,
+    matchers: Sequence[Matcher],
+    starts_at: datetime,
+    ends_at: datetime,
+    created_by: str,
+    comment: str,
+) -> Silence:
+    """A new silence, or (``silence_id``) the named one changed in place."""
+    if silence_id is None:
         silence = Silence(
-            matchers=stored_matchers(body.matchers),
-            starts_at=body.startsAt,
-            ends_at=body.endsAt,
-            created_by=body.createdBy,
-            comment=body.comment,
+            matchers=stored_matchers(matchers),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=created_by,
+            comment=comment,
         )
         session.add(silence)
     else:
-        silence = get_silence(session, body.id, for_update=True)
-        silence.matchers = stored_matchers(body.matchers)
-        silence.starts_at = body.startsAt
-        silence.ends_at = body.endsAt
-        silence.created_by = body.createdBy
-        silence.comment = body.comment
+        silence = get_silence(session, silence_id, for_update=True)
+        silence.matchers = stored_matchers(matchers)
+        silence.starts_at = starts_at
+        silence.ends_at = ends_at
+        silence.created_by = created_by
+        silence.comment = comment
         silence.updated_at = utc_now()
     session.commit()
     session.refresh(silence)

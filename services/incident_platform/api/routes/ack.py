@@ -9,8 +9,13 @@ from incident_platform.api.deps import SessionDep, SettingsDep
 from incident_platform.api.openapi import json_answer
 from incident_platform.clock import utc_now
 from incident_platform.incident.lifecycle import IllegalTransition, Transition
-from incident_platform.incident.store import IncidentNotFound, get_incident, transition
-from incident_platform.notification.signing import InvalidAckToken, verify_ack_token
+from incident_platform.incident.store import IncidentNotFound, transition
+from incident_platform.notification.signing import (
+    AckKeyMissing,
+    InvalidAckToken,
+    ack_key,
+    verify_ack_token,
+)
 
 router = APIRouter(prefix="/api/v1/ack", tags=["acknowledge links"])
 
@@ -64,11 +69,13 @@ def acknowledge_by_link(
     """The link in every notification: acknowledges its one incident without a login.
 
     The token is an HMAC over the incident id and an expiry; it cannot be widened to
-    another incident. Acknowledging twice is fine: the second answer says so.
+    another incident. Acknowledging twice is fine (``lifecycle.is_repeated``): the second
+    answer says so.
     """
-    if settings.ack_signing_key is None:
+    try:
+        key = ack_key(settings)
+    except AckKeyMissing:
         return _answer(request, 503, "acknowledge links are not configured")
-    key = settings.ack_signing_key.get_secret_value().encode()
     try:
         incident_id = verify_ack_token(token, key, utc_now())
     except InvalidAckToken as error:
@@ -79,10 +86,9 @@ def acknowledge_by_link(
         return _answer(request, 404, f"incident {incident_id} no longer exists")
     except IllegalTransition as error:
         session.rollback()
-        current = get_incident(session, incident_id)
         return _answer(
             request,
-            200 if current.status == "acknowledged" else 409,
+            200 if error.repeated else 409,
             f"incident #{incident_id} is already {error.current.value}",
             incident_id=incident_id,
             status=error.current.value,

@@ -3,8 +3,9 @@ import logging
 from fastapi import APIRouter, status
 
 from incident_platform.alert.alertmanager import AlertmanagerPayload, split_alerts, to_signal
+from incident_platform.alert.correlation import IngestAction
 from incident_platform.alert.ingest import ingest_and_record
-from incident_platform.alert.models import BatchIngestResult, IngestAction, IngestResults
+from incident_platform.alert.models import BatchIngestResult, IngestResults
 from incident_platform.api.deps import AlertmanagerIntegrationDep, EngineDep, SettingsDep
 from incident_platform.metrics import ALERTS_RECEIVED
 

@@ -1,20 +1,14 @@
+"""The generic alert API: post an alert, list stored alerts."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
-from sqlmodel import col
 
-from incident_platform.alert.correlation import AlertSignal
-from incident_platform.alert.fingerprint import derive_fingerprint
+from incident_platform.alert import generic
+from incident_platform.alert.correlation import AlertStatus
 from incident_platform.alert.ingest import ingest_and_record
-from incident_platform.alert.models import (
-    Alert,
-    AlertCreate,
-    AlertPublic,
-    AlertsPublic,
-    AlertStatus,
-    IngestResult,
-)
+from incident_platform.alert.models import AlertCreate, AlertPublic, AlertsPublic, IngestResult
+from incident_platform.alert.store import list_alerts as stored_alerts
 from incident_platform.api.deps import (
     EngineDep,
     GenericIntegrationDep,
@@ -23,7 +17,7 @@ from incident_platform.api.deps import (
     ViewerDep,
 )
 from incident_platform.api.errors import query_error
-from incident_platform.incident.store import InvalidCursor, decode_cursor, encode_cursor
+from incident_platform.paging import InvalidCursor
 from incident_platform.storable import StorableStr
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -33,23 +27,9 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 def post_alert(
     body: AlertCreate, integration: GenericIntegrationDep, engine: EngineDep, settings: SettingsDep
 ) -> IngestResult:
-    signal = AlertSignal(
-        fingerprint=body.fingerprint or derive_fingerprint(body.service, body.summary, body.labels),
-        service=body.service,
-        summary=body.summary,
-        severity=body.severity,
-        status=body.status,
-        source=body.source,
-        description=body.description,
-        labels=body.labels,
-        annotations=body.annotations,
-        starts_at=body.starts_at,
-        ends_at=body.ends_at,
-        integration_id=integration.id,
-    )
     batch = ingest_and_record(
         engine,
-        [signal],
+        [generic.to_signal(body, integration)],
         source="generic",
         actor=f"integration:{integration.name}",
         auto_resolve=settings.auto_resolve,
@@ -69,17 +49,11 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: StorableStr | None = None,
 ) -> AlertsPublic:
-    query = select(Alert)
-    if service is not None:
-        query = query.where(col(Alert.service) == service)
-    if status_ is not None:
-        query = query.where(col(Alert.status) == status_.value)
-    if cursor is not None:
-        try:
-            query = query.where(col(Alert.id) < decode_cursor(cursor))
-        except InvalidCursor as error:
-            raise query_error("cursor", str(error)) from error
-    rows = list(session.execute(query.order_by(col(Alert.id).desc()).limit(limit + 1)).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].id or 0) if len(rows) > limit else None
-    data = [AlertPublic.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    try:
+        rows, next_cursor = stored_alerts(
+            session, service=service, status=status_, limit=limit, cursor=cursor
+        )
+    except InvalidCursor as error:
+        raise query_error("cursor", str(error)) from error
+    data = [AlertPublic.model_validate(row, from_attributes=True) for row in rows]
     return AlertsPublic(data=data, count=len(data), next_cursor=next_cursor)

@@ -23,7 +23,6 @@ from sqlmodel import Session
 
 from incident_platform.api.deps import SettingsDep, ViewerDep
 from incident_platform.api.errors import invalid
-from incident_platform.api.routes.incidents import to_public
 from incident_platform.db import DatabaseUnavailable, get_engine
 from incident_platform.devdb import libpq_url
 from incident_platform.incident.events import (
@@ -40,6 +39,7 @@ from incident_platform.incident.feed import (
     newest_change,
     parse_position,
 )
+from incident_platform.incident.models import incident_public
 from incident_platform.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -57,7 +57,7 @@ def read_feed(after: Position | None, limit: int) -> FeedBatch[str]:
         rows = changes_after(session, after, limit=limit, below=bound)
         newest = newest_change(session)
         items = [
-            (Position(row.change_seq, row.id or 0), to_public(row).model_dump_json())
+            (Position(row.change_seq, row.id or 0), incident_public(row).model_dump_json())
             for row in rows
         ]
         return FeedBatch(items, bound, held_back=newest is not None and newest > bound.change_seq)

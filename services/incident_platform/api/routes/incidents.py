@@ -1,61 +1,42 @@
+"""The incident API: list, read, change and move incidents through their lifecycle."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from sqlmodel import SQLModel
 
-from incident_platform.alert.models import AlertPublic
 from incident_platform.api.deps import ResponderDep, SessionDep, ViewerDep
 from incident_platform.api.errors import query_error
 from incident_platform.api.openapi import CONFLICT
-from incident_platform.incident.lifecycle import IllegalTransition, Transition
+from incident_platform.incident.lifecycle import IllegalTransition, IncidentStatus, Transition
 from incident_platform.incident.models import (
-    Incident,
+    IncidentDetail,
     IncidentPublic,
     IncidentsPublic,
-    IncidentStatus,
     IncidentUpdate,
     NoteCreate,
     TimelineEventPublic,
+    incident_detail,
+    incident_public,
 )
 from incident_platform.incident.store import (
     IncidentFilter,
     IncidentNotFound,
-    InvalidCursor,
     ServiceAlreadyOpen,
     add_note,
     get_incident,
     incident_alerts,
     incident_timeline,
     list_incidents,
-    seconds_between,
     transition,
     update_incident,
 )
+from incident_platform.paging import InvalidCursor
 from incident_platform.severity import Severity
 from incident_platform.storable import MAX_BIGINT, DatabaseId, StorableStr
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 IncidentId = Annotated[DatabaseId, Path()]
-
-
-class IncidentDetail(IncidentPublic):
-    alerts: list[AlertPublic]
-    timeline: list[TimelineEventPublic]
-
-
-class TransitionConflict(SQLModel):
-    detail: str
-    status: IncidentStatus
-
-
-def to_public(incident: Incident) -> IncidentPublic:
-    public = IncidentPublic.model_validate(incident, from_attributes=True)
-    public.time_to_acknowledge_seconds = seconds_between(
-        incident.created_at, incident.acknowledged_at
-    )
-    public.time_to_resolve_seconds = seconds_between(incident.created_at, incident.resolved_at)
-    return public
 
 
 def _not_found(error: IncidentNotFound) -> HTTPException:
@@ -87,7 +68,7 @@ def get_incidents(
         rows, next_cursor = list_incidents(session, filters, limit=limit, cursor=cursor)
     except InvalidCursor as error:
         raise query_error("cursor", str(error)) from error
-    data = [to_public(row) for row in rows]
+    data = [incident_public(row) for row in rows]
     return IncidentsPublic(data=data, count=len(data), next_cursor=next_cursor)
 
 
@@ -99,16 +80,8 @@ def get_incident_detail(
         incident = get_incident(session, incident_id)
     except IncidentNotFound as error:
         raise _not_found(error) from error
-    return IncidentDetail(
-        **to_public(incident).model_dump(),
-        alerts=[
-            AlertPublic.model_validate(a, from_attributes=True)
-            for a in incident_alerts(session, incident_id)
-        ],
-        timeline=[
-            TimelineEventPublic.model_validate(e, from_attributes=True)
-            for e in incident_timeline(session, incident_id)
-        ],
+    return incident_detail(
+        incident, incident_alerts(session, incident_id), incident_timeline(session, incident_id)
     )
 
 
@@ -116,13 +89,14 @@ def _transition(
     session: SessionDep, incident_id: IncidentId, action: Transition, actor: str
 ) -> IncidentPublic:
     try:
-        return to_public(transition(session, incident_id, action, actor=actor))
+        return incident_public(transition(session, incident_id, action, actor=actor))
     except IncidentNotFound as error:
         raise _not_found(error) from error
     except IllegalTransition as error:
+        # ``repeated``: the incident already is where the transition leads (lifecycle.is_repeated).
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            {"message": str(error), "status": error.current.value},
+            {"message": str(error), "status": error.current.value, "repeated": error.repeated},
         ) from error
     except ServiceAlreadyOpen as error:
         raise HTTPException(
@@ -167,6 +141,10 @@ def patch_incident(
     incident_id: IncidentId, body: IncidentUpdate, session: SessionDep, who: ResponderDep
 ) -> IncidentPublic:
     try:
-        return to_public(update_incident(session, incident_id, body, actor=who.name))
+        return incident_public(
+            update_incident(
+                session, incident_id, body.model_dump(exclude_unset=True), actor=who.name
+            )
+        )
     except IncidentNotFound as error:
         raise _not_found(error) from error

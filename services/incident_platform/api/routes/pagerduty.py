@@ -1,3 +1,4 @@
+import contextlib
 import json
 from typing import Any
 
@@ -21,6 +22,7 @@ from incident_platform.api.deps import EngineDep, SessionDep, SettingsDep
 from incident_platform.api.openapi import json_answer, ref
 from incident_platform.auth.models import IntegrationKind
 from incident_platform.auth.store import find_integration
+from incident_platform.incident.lifecycle import IllegalTransition
 from incident_platform.incident.store import acknowledge_by_fingerprint
 from incident_platform.settings import Settings
 
@@ -84,7 +86,9 @@ def _process(event: Event, engine: Engine, session: Session, settings: Settings)
     dedup_key = event.dedup_key or new_dedup_key()
     actor = f"integration:{integration.name}"
     if event.event_action is EventAction.ACKNOWLEDGE:
-        acknowledge_by_fingerprint(session, fingerprint_of(dedup_key), actor=actor)
+        # Resolved meanwhile: PagerDuty accepts an event it cannot apply and drops it.
+        with contextlib.suppress(IllegalTransition):
+            acknowledge_by_fingerprint(session, fingerprint_of(dedup_key), actor=actor)
     else:
         ingest_and_record(
             engine,

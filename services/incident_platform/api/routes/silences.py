@@ -16,10 +16,8 @@ from incident_platform.silence.models import (
     GettableSilence,
     MatcherModel,
     PostableSilence,
-    Silence,
     SilenceCreated,
     SilenceStatus,
-    rule_of,
 )
 from incident_platform.silence.rules import Matcher, parse_filter, silence_matches_filter, state_of
 from incident_platform.silence.store import (
@@ -27,8 +25,10 @@ from incident_platform.silence.store import (
     expire_silence,
     get_silence,
     list_silences,
+    rule_of,
     save_silence,
 )
+from incident_platform.silence.tables import Silence
 from incident_platform.storable import StorableStr
 
 router = APIRouter(prefix="/api/v2", tags=["silences"])
@@ -86,7 +86,15 @@ async def post_silence(
 
 def _save(session: Session, body: PostableSilence) -> Silence:
     try:
-        return save_silence(session, body)
+        return save_silence(
+            session,
+            body.id,
+            matchers=[matcher.rule() for matcher in body.matchers],
+            starts_at=body.startsAt,
+            ends_at=body.endsAt,
+            created_by=body.createdBy,
+            comment=body.comment,
+        )
     except SilenceNotFound as error:
         raise not_found(str(error)) from error
 
