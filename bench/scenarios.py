@@ -177,7 +177,7 @@ def oncall_lookup(ctx: Context) -> Row:
     """``oncall_at`` on a 3-layer, 20-user schedule with 50 overrides, started years ago."""
     from datetime import timedelta
 
-    from incident_platform.schedule.benchmark import benchmark_schedule
+    from bench.schedule_fixture import benchmark_schedule
     from incident_platform.schedule.rules import oncall_at
 
     schedule, overrides, now = benchmark_schedule()
@@ -197,7 +197,7 @@ def oncall_lookup(ctx: Context) -> Row:
 def render_year(ctx: Context) -> Row:
     from datetime import timedelta
 
-    from incident_platform.schedule.benchmark import benchmark_schedule
+    from bench.schedule_fixture import benchmark_schedule
     from incident_platform.schedule.rules import render_shifts
 
     schedule, overrides, now = benchmark_schedule()

@@ -25,7 +25,7 @@ from incident_platform.api.deps import SettingsDep, ViewerDep
 from incident_platform.api.errors import invalid
 from incident_platform.api.routes.incidents import to_public
 from incident_platform.db import DatabaseUnavailable, get_engine
-from incident_platform.devdb import libpq_url
+from incident_platform.devtools.devdb import libpq_url
 from incident_platform.incident.events import (
     ChangeBroadcaster,
     FeedBatch,
