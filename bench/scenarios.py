@@ -149,8 +149,7 @@ def alertmanager_payload(size: int, services: int) -> bytes:
 def parse_alertmanager_batch(ctx: Context) -> Row:
     """In process: validate (e)'s body and turn it into signals; no HTTP, no database."""
     from incident_platform.alert.alertmanager import AlertmanagerPayload, to_signal
-    from incident_platform.auth.models import IntegrationKind
-    from incident_platform.auth.store import IntegrationIdentity
+    from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind
 
     size = ctx.options.alerts_per_batch
     body = alertmanager_payload(size, ctx.options.batch_services)
