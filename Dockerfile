@@ -7,9 +7,9 @@
 #   docker run --rm -p 8001:8001 -e DATABASE_URL=... incident-platform:dev     # alert ingestion
 #
 # What runs is chosen by the command (docker-compose.yml and the Helm chart set it):
-#   python -m incident_platform.alert_ingestion      --workers N   (:8001, the default CMD)
-#   python -m incident_platform.incident_management  --workers N   (:8002)
-#   python -m incident_platform.oncall               --workers N   (:8003)
+#   python -m incident_platform.entrypoints.alert_ingestion      --workers N   (:8001, the default CMD)
+#   python -m incident_platform.entrypoints.incident_management  --workers N   (:8002)
+#   python -m incident_platform.entrypoints.oncall               --workers N   (:8003)
 #   python -m incident_platform.web                  --workers N   (:8080, the web UI)
 #   python -c "from incident_platform.db import migrate; migrate()"  (schema to head, then exit)
 #   kopf run --standalone --all-namespaces --liveness=http://0.0.0.0:8080/healthz --module=incident_operator
@@ -76,4 +76,4 @@ EXPOSE 8001 8002 8003 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8001'), timeout=4)"]
 
-CMD ["python", "-m", "incident_platform.alert_ingestion"]
+CMD ["python", "-m", "incident_platform.entrypoints.alert_ingestion"]

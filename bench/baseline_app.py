@@ -1,6 +1,6 @@
 """The baseline for rows (a) and (b): bare endpoints on the services' own stack.
 
-Same FastAPI, same uvicorn runner (:func:`incident_platform.serve.serve`: 2 workers,
+Same FastAPI, same uvicorn runner (:func:`incident_platform.entrypoints.serve.serve`: 2 workers,
 uvloop, httptools, no access log), same SQLAlchemy engine over psycopg 3 with the
 same pool settings (:func:`incident_platform.db.make_engine`), and sync ``def``
 endpoints run in the threadpool like the services' routes. What it leaves out is
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from incident_platform.db import make_engine
-from incident_platform.serve import serve
+from incident_platform.entrypoints.serve import serve
 from incident_platform.settings import Settings
 
 UPSERT = text(

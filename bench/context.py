@@ -102,7 +102,7 @@ class Context:
 
     def _start_platform(self) -> None:
         # Only alert ingestion takes load in these rows; incident management would sit idle.
-        app = self._process("alert-ingestion", "incident_platform.alert_ingestion")
+        app = self._process("alert-ingestion", "incident_platform.entrypoints.alert_ingestion")
         self.apps["platform"] = [app]
         print(f"starting alert ingestion ({app.workers} workers) on {app.url}", flush=True)
         app.start("/readyz")

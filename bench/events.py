@@ -124,7 +124,7 @@ async def _measure(url: str, token: str, incident_id: int, worker: int) -> Row:
 def event_streams(ctx: Context) -> Row:
     app = AppProcess(
         name="incident-management-events",
-        module="incident_platform.incident_management",
+        module="incident_platform.entrypoints.incident_management",
         port=free_port(),
         workers=1,
         env=ctx._env("incident-management-events"),

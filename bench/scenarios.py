@@ -149,8 +149,7 @@ def alertmanager_payload(size: int, services: int) -> bytes:
 def parse_alertmanager_batch(ctx: Context) -> Row:
     """In process: validate (e)'s body and turn it into signals; no HTTP, no database."""
     from incident_platform.alert.alertmanager import AlertmanagerPayload, to_signal
-    from incident_platform.auth.models import IntegrationKind
-    from incident_platform.auth.store import IntegrationIdentity
+    from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind
 
     size = ctx.options.alerts_per_batch
     body = alertmanager_payload(size, ctx.options.batch_services)
@@ -177,7 +176,7 @@ def oncall_lookup(ctx: Context) -> Row:
     """``oncall_at`` on a 3-layer, 20-user schedule with 50 overrides, started years ago."""
     from datetime import timedelta
 
-    from incident_platform.schedule.benchmark import benchmark_schedule
+    from bench.schedule_fixture import benchmark_schedule
     from incident_platform.schedule.rules import oncall_at
 
     schedule, overrides, now = benchmark_schedule()
@@ -197,7 +196,7 @@ def oncall_lookup(ctx: Context) -> Row:
 def render_year(ctx: Context) -> Row:
     from datetime import timedelta
 
-    from incident_platform.schedule.benchmark import benchmark_schedule
+    from bench.schedule_fixture import benchmark_schedule
     from incident_platform.schedule.rules import render_shifts
 
     schedule, overrides, now = benchmark_schedule()

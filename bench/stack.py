@@ -16,7 +16,7 @@ import httpx
 import psycopg
 
 from bench.cpu import parent_pid
-from incident_platform.devdb import (
+from incident_platform.devtools.devdb import (
     LOCAL_SERVER,
     EmbeddedPostgres,
     create_database,

@@ -14,9 +14,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 SERVICES = {
-    "alert-ingestion": "incident_platform.alert_ingestion",
-    "incident-management": "incident_platform.incident_management",
-    "oncall": "incident_platform.oncall",
+    "alert-ingestion": "incident_platform.entrypoints.alert_ingestion",
+    "incident-management": "incident_platform.entrypoints.incident_management",
+    "oncall": "incident_platform.entrypoints.oncall",
 }
 
 

@@ -47,16 +47,19 @@ def running_platform(database_url: str, logs_dir: Path) -> Iterator[Platform]:
     # Two workers each, as production runs them: correlation and metrics must hold
     # across processes, not just inside one.
     ingestion = ServiceProcess(
-        "incident_platform.alert_ingestion", env, workers=2, log_path=logs_dir / "ingestion.log"
+        "incident_platform.entrypoints.alert_ingestion",
+        env,
+        workers=2,
+        log_path=logs_dir / "ingestion.log",
     ).start()
     incidents = ServiceProcess(
-        "incident_platform.incident_management",
+        "incident_platform.entrypoints.incident_management",
         env,
         workers=2,
         log_path=logs_dir / "incidents.log",
     ).start()
     oncall = ServiceProcess(
-        "incident_platform.oncall", env, workers=2, log_path=logs_dir / "oncall.log"
+        "incident_platform.entrypoints.oncall", env, workers=2, log_path=logs_dir / "oncall.log"
     ).start()
     services = (ingestion, incidents, oncall)
     try:

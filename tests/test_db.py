@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from incident_platform.db import migrate
-from incident_platform.devdb import EmbeddedPostgres
+from incident_platform.devtools.devdb import EmbeddedPostgres
 from support.database import connect
 from support.services import ServiceProcess
 
@@ -27,7 +27,7 @@ def private_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
 
 def _service(server: EmbeddedPostgres, tmp_path: Path) -> ServiceProcess:
     return ServiceProcess(
-        "incident_platform.alert_ingestion",
+        "incident_platform.entrypoints.alert_ingestion",
         {"DATABASE_URL": server.url, "PLATFORM_ADMIN_TOKEN": ADMIN},
         log_path=tmp_path / "ingestion.log",
     )

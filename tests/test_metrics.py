@@ -101,7 +101,7 @@ def test_open_incident_gauge_comes_from_the_database_and_survives_a_restart(
     assert sample(url, "incidents_open", status="triggered", severity="high") == 2
     assert sample(url, "incidents_open", service="g1", status="acknowledged") == 1
     fresh = ServiceProcess(
-        "incident_platform.incident_management",
+        "incident_platform.entrypoints.incident_management",
         {"DATABASE_URL": platform.database_url, "PLATFORM_ADMIN_TOKEN": platform.admin_token},
     ).start()
     try:

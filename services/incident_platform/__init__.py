@@ -1,7 +1,11 @@
 """Self-hosted, Kubernetes-native incident platform.
 
-Domain packages (one per domain, as GoAlert lays them out):
-``alert`` (ingestion, correlation), ``incident`` (lifecycle, stats), ``auth``
-(integrations, API tokens). ``api`` holds the thin FastAPI adapters and the
-service entry points live in ``alert_ingestion`` and ``incident_management``.
+Domain packages, each laid out as ``rules.py`` (pure), ``tables.py`` (storage),
+``models.py`` (API shapes) and ``store.py`` (persistence): ``alert``, ``incident``,
+``silence``, ``schedule``, ``escalation``, ``notification``, ``user`` and ``auth``.
+``api`` holds the thin FastAPI adapters (``api/routes``), ``entrypoints`` the three
+services' entry points, ``web`` the web UI's server, ``devtools`` what only development
+uses (the dev runner, the embedded database, the demo seed), and ``migrations`` the
+schema. Shared infrastructure sits at the root: ``db``, ``settings``, ``clock``,
+``metrics``, ``severity``, ``storable``.
 """

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from incident_platform.alert.tables import Alert
-from incident_platform.auth.models import ApiToken, Integration
+from incident_platform.auth.tables import ApiToken, Integration
 from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
 from incident_platform.incident.tables import Incident, TimelineEvent
 from incident_platform.notification.models import Notification

@@ -4,8 +4,7 @@ import pytest
 
 from incident_platform.alert.alertmanager import AlertmanagerAlert, to_signal
 from incident_platform.alert.correlation import AlertStatus
-from incident_platform.auth.models import IntegrationKind
-from incident_platform.auth.store import IntegrationIdentity
+from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind
 from incident_platform.severity import Severity
 
 

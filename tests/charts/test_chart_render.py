@@ -51,9 +51,13 @@ VALUE_SETS: dict[str, list[str]] = {
 SETS = list(VALUE_SETS)
 # values key -> (component name, module, port)
 COMPONENTS = {
-    "alertIngestion": ("alert-ingestion", "incident_platform.alert_ingestion", 8001),
-    "incidentManagement": ("incident-management", "incident_platform.incident_management", 8002),
-    "oncall": ("oncall", "incident_platform.oncall", 8003),
+    "alertIngestion": ("alert-ingestion", "incident_platform.entrypoints.alert_ingestion", 8001),
+    "incidentManagement": (
+        "incident-management",
+        "incident_platform.entrypoints.incident_management",
+        8002,
+    ),
+    "oncall": ("oncall", "incident_platform.entrypoints.oncall", 8003),
 }
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
 # Prometheus Operator kinds: kubernetes-validate has no schema for them (test_chart_monitoring.py

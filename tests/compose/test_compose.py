@@ -30,9 +30,9 @@ REQUIRED = ("PLATFORM_ADMIN_TOKEN", "ACK_SIGNING_KEY", "GRAFANA_ADMIN_PASSWORD")
 SECRETS = {name: f"test-{name.lower()}" for name in REQUIRED}
 # service -> (port, module) of the platform's three services, as when run directly.
 PLATFORM = {
-    "alert-ingestion": (8001, "incident_platform.alert_ingestion"),
-    "incident-management": (8002, "incident_platform.incident_management"),
-    "oncall": (8003, "incident_platform.oncall"),
+    "alert-ingestion": (8001, "incident_platform.entrypoints.alert_ingestion"),
+    "incident-management": (8002, "incident_platform.entrypoints.incident_management"),
+    "oncall": (8003, "incident_platform.entrypoints.oncall"),
 }
 PORTS = {"postgres": 5432, **{s: p for s, (p, _) in PLATFORM.items()}, "web": 8080,
          "prometheus": 9090, "grafana": 3000}  # fmt: skip

@@ -1,7 +1,7 @@
 """The dashboards and rules on a real Prometheus scraping the real services.
 
 Prometheus (Debian's package) is started exactly as `make run` starts it
-(incident_platform.devprometheus: same scrape configuration and rule files), pointed at the
+(incident_platform.devtools.devprometheus: same scrape configuration and rule files), pointed at the
 session's services. Incidents go through their lifecycle over HTTP (opened, acknowledged,
 resolved; two left open); then every panel query of every dashboard, with its variables
 substituted, and every recording rule run through Prometheus's HTTP API. Nothing is timed:
@@ -17,7 +17,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from incident_platform.devprometheus import RULES_DIR, scrape_config, start_prometheus
+from incident_platform.devtools.devprometheus import RULES_DIR, scrape_config, start_prometheus
 from support.dashboards import load_dashboards, substitute, targets
 from support.database import truncate_all
 from support.platform import Platform, create_integration

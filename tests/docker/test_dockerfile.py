@@ -181,11 +181,11 @@ def test_final_stage_is_the_venv_and_a_non_root_numeric_user() -> None:
 def test_default_command_is_alert_ingestion_and_healthcheck_probes_healthz() -> None:
     final = _stages(DOCKERFILE.read_text())[-1]
     (cmd,) = _args(final, "CMD")
-    assert _exec_form(cmd) == ["python", "-m", "incident_platform.alert_ingestion"]
+    assert _exec_form(cmd) == ["python", "-m", "incident_platform.entrypoints.alert_ingestion"]
     env = _env(final)
     assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "8001")
     # serve() reads HOST and PORT as the defaults of --host and --port.
-    serve = (REPO_ROOT / "services" / "incident_platform" / "serve.py").read_text()
+    serve = (REPO_ROOT / "services" / "incident_platform" / "entrypoints" / "serve.py").read_text()
     assert 'os.environ.get("HOST"' in serve
     assert 'os.environ.get("PORT"' in serve
     (healthcheck,) = _args(final, "HEALTHCHECK")
@@ -307,7 +307,13 @@ def test_the_installed_distribution_has_everything_the_image_runs(wheel: Path) -
         scripts = archive.read(entry_points).decode()
         (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
         requires = archive.read(metadata).decode()
-    for module in ("alert_ingestion", "incident_management", "oncall", "db", "serve"):
+    for module in (
+        "entrypoints/alert_ingestion",
+        "entrypoints/incident_management",
+        "entrypoints/oncall",
+        "entrypoints/serve",
+        "db",
+    ):
         assert f"incident_platform/{module}.py" in names, module
     assert "incident_operator/__init__.py" in names
     assert "incident_operator/main.py" in names
@@ -321,7 +327,8 @@ def test_the_installed_distribution_has_everything_the_image_runs(wheel: Path) -
     }
     assert versions == in_tree, "every migration is packaged"
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
-    assert "alert-ingestion = incident_platform.alert_ingestion:main" in scripts
+    assert "alert-ingestion = incident_platform.entrypoints.alert_ingestion:main" in scripts
+    assert "oncall = incident_platform.entrypoints.oncall:main" in scripts
     assert re.search(r'^Requires-Dist: kopf.*extra == "operator"', requires, re.MULTILINE)
 
 

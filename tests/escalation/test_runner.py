@@ -31,7 +31,7 @@ def _last_tick(url: str) -> float | None:
 
 def test_a_running_engine_reports_its_last_tick(engine_database: str) -> None:
     oncall = ServiceProcess(
-        "incident_platform.oncall",
+        "incident_platform.entrypoints.oncall",
         {
             "DATABASE_URL": engine_database,
             "PLATFORM_ADMIN_TOKEN": "test-admin-token-engine-runner",

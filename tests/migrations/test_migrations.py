@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from incident_platform.db import alembic_config, head_revision, migrate, schema_status
-from incident_platform.devdb import create_database, drop_database
+from incident_platform.devtools.devdb import create_database, drop_database
 from incident_platform.models import metadata
 
 

@@ -3,7 +3,7 @@ import re
 import pytest
 from fastapi import APIRouter
 
-from incident_platform import alert_ingestion, incident_management, oncall
+from incident_platform.entrypoints import alert_ingestion, incident_management, oncall
 from incident_platform.web.routing import AmbiguousRoute, RouteTable, Upstream, platform_routes
 
 

@@ -90,15 +90,15 @@ platform's own (the same as when run directly and in docker-compose.yml).
 {{- define "incident-platform.components" -}}
 alertIngestion:
   name: alert-ingestion
-  module: incident_platform.alert_ingestion
+  module: incident_platform.entrypoints.alert_ingestion
   port: 8001
 incidentManagement:
   name: incident-management
-  module: incident_platform.incident_management
+  module: incident_platform.entrypoints.incident_management
   port: 8002
 oncall:
   name: oncall
-  module: incident_platform.oncall
+  module: incident_platform.entrypoints.oncall
   port: 8003
 {{- end }}
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationErr
 from incident_platform.alert.correlation import AlertSignal, AlertStatus
 from incident_platform.alert.fingerprint import derive_fingerprint, namespaced
 from incident_platform.alert.tables import MAX_DESCRIPTION
-from incident_platform.auth.store import IntegrationIdentity
+from incident_platform.auth.rules import IntegrationIdentity
 from incident_platform.severity import Severity
 from incident_platform.storable import StorableModel, check_instant
 

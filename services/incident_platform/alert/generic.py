@@ -7,7 +7,7 @@ and the labels, so the same alert sent again deduplicates.
 from incident_platform.alert.correlation import AlertSignal
 from incident_platform.alert.fingerprint import derive_fingerprint
 from incident_platform.alert.models import AlertCreate
-from incident_platform.auth.store import IntegrationIdentity
+from incident_platform.auth.rules import IntegrationIdentity
 
 
 def to_signal(body: AlertCreate, integration: IntegrationIdentity) -> AlertSignal:

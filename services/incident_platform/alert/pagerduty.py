@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 from incident_platform.alert.correlation import AlertSignal, AlertStatus
 from incident_platform.alert.fingerprint import namespaced
 from incident_platform.alert.tables import MAX_DESCRIPTION
-from incident_platform.auth.store import IntegrationIdentity
+from incident_platform.auth.rules import IntegrationIdentity
 from incident_platform.severity import Severity
 from incident_platform.storable import Instant, StorableModel
 

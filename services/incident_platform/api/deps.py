@@ -8,17 +8,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from incident_platform.auth.models import IntegrationKind, Role
-from incident_platform.auth.store import (
+from incident_platform.auth.credentials import digests_match
+from incident_platform.auth.rules import (
+    BOOTSTRAP_ADMIN,
     IntegrationIdentity,
+    IntegrationKind,
     Principal,
+    Role,
+)
+from incident_platform.auth.store import (
     cached_integration,
     cached_token,
     find_integration,
     find_token,
 )
 from incident_platform.db import get_engine, session_scope
-from incident_platform.security import hash_secret, secrets_match
 from incident_platform.settings import Settings, get_settings
 
 # Dependencies are ``async`` where they do no I/O: a sync one costs a thread-pool hop
@@ -66,14 +70,20 @@ def _is_admin_token(credential: str, settings: Settings) -> bool:
     admin = settings.platform_admin_token
     if admin is None:
         return False
-    return secrets_match(hash_secret(credential), hash_secret(admin.get_secret_value()))
+    return digests_match(credential, admin.get_secret_value())
 
 
-def authenticate(credential: str, settings: Settings, engine: Engine) -> Principal | None:
-    """The principal a bearer token stands for: the bootstrap admin or a stored token."""
+async def authenticate(credential: str, settings: Settings, engine: Engine) -> Principal | None:
+    """The one way a bearer token is checked: the principal it stands for (the bootstrap
+    admin or a stored token, looked up through the credential cache), or None."""
     if _is_admin_token(credential, settings):
-        return Principal("admin", Role.ADMIN)
-    return find_token(engine, credential, ttl=settings.credential_cache_seconds)
+        return BOOTSTRAP_ADMIN
+    hit, principal = cached_token(credential)
+    if hit:
+        return principal
+    return await run_in_threadpool(
+        find_token, engine, credential, ttl=settings.credential_cache_seconds
+    )
 
 
 def check_role(principal: Principal | None, required: Role) -> Principal:
@@ -91,14 +101,7 @@ def check_role(principal: Principal | None, required: Role) -> Principal:
 
 def require_role(required: Role) -> Callable[..., Awaitable[Principal]]:
     async def dependency(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
-        credential = bearer_credential(request)
-        if _is_admin_token(credential, settings):
-            return check_role(Principal("admin", Role.ADMIN), required)
-        hit, principal = cached_token(credential)
-        if not hit:
-            principal = await run_in_threadpool(
-                find_token, engine, credential, ttl=settings.credential_cache_seconds
-            )
+        principal = await authenticate(bearer_credential(request), settings, engine)
         return check_role(principal, required)
 
     CREDENTIAL_OF[dependency] = required.value

@@ -1,6 +1,6 @@
 """``python -m incident_platform.web --host H --port P``."""
 
-from incident_platform.serve import serve
+from incident_platform.entrypoints.serve import serve
 
 
 def main() -> None:

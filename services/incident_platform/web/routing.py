@@ -64,7 +64,7 @@ class RouteTable:
 
 def platform_routes() -> RouteTable:
     # Imported here: the service modules import most of the platform.
-    from incident_platform import alert_ingestion, incident_management, oncall
+    from incident_platform.entrypoints import alert_ingestion, incident_management, oncall
 
     return RouteTable.from_routers(
         [

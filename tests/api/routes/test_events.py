@@ -106,7 +106,9 @@ def notified_only_service(platform: Platform, logs_dir: Path) -> Iterator[Servic
         "EVENTS_POLL_SECONDS": "60",
     }
     log = logs_dir / "incidents-no-poll.log"
-    service = ServiceProcess("incident_platform.incident_management", env, log_path=log).start()
+    service = ServiceProcess(
+        "incident_platform.entrypoints.incident_management", env, log_path=log
+    ).start()
     service.wait_until("/readyz")
     yield service
     service.stop()
@@ -142,7 +144,9 @@ def quick_incident_service(platform: Platform, logs_dir: Path) -> Iterator[Servi
         "EVENTS_HEARTBEAT_SECONDS": "0.2",
     }
     log = logs_dir / "incidents-quick-heartbeat.log"
-    service = ServiceProcess("incident_platform.incident_management", env, log_path=log).start()
+    service = ServiceProcess(
+        "incident_platform.entrypoints.incident_management", env, log_path=log
+    ).start()
     service.wait_until("/readyz")
     yield service
     service.stop()

@@ -20,7 +20,7 @@ from incident_platform.alert.pagerduty import (
 )
 from incident_platform.api.deps import EngineDep, SessionDep, SettingsDep
 from incident_platform.api.openapi import json_answer, ref
-from incident_platform.auth.models import IntegrationKind
+from incident_platform.auth.rules import IntegrationKind
 from incident_platform.auth.store import find_integration
 from incident_platform.incident.lifecycle import IllegalTransition
 from incident_platform.incident.store import acknowledge_by_fingerprint

@@ -27,8 +27,7 @@ from incident_platform.api.errors import (
     query_error,
 )
 from incident_platform.api.openapi import CONFLICT
-from incident_platform.auth.models import Role
-from incident_platform.auth.store import Principal
+from incident_platform.auth.rules import Principal, Role
 from incident_platform.clock import utc_now
 from incident_platform.schedule.ical import schedule_to_ics
 from incident_platform.schedule.models import OverrideModel, ScheduleModel
@@ -154,11 +153,11 @@ def list_schedules(session: SessionDep, _: ViewerDep) -> SchedulesPublic:
     return SchedulesPublic(data=data, count=len(data))
 
 
-def _calendar_reader(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
+async def _calendar_reader(request: Request, settings: SettingsDep, engine: EngineDep) -> Principal:
     """Calendar apps cannot send headers: a viewer token may come as ``?token=``."""
     token = request.query_params.get("token")
     credential = token if token is not None else bearer_credential(request)
-    return check_role(authenticate(credential, settings, engine), Role.VIEWER)
+    return check_role(await authenticate(credential, settings, engine), Role.VIEWER)
 
 
 CREDENTIAL_OF[_calendar_reader] = Role.VIEWER.value

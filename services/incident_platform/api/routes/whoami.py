@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from incident_platform.api.deps import ViewerDep
-from incident_platform.auth.models import Role
+from incident_platform.auth.rules import Role
 
 router = APIRouter(prefix="/api/v1/whoami", tags=["tokens"])
 

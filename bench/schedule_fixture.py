@@ -1,6 +1,6 @@
 """A ready-made heavy schedule and a timing run, for benchmarks (not for tests).
 
->>> from incident_platform.schedule.benchmark import run_benchmark
+>>> from bench.schedule_fixture import run_benchmark
 >>> run_benchmark()  # doctest: +SKIP
 BenchmarkResult(oncall_at_microseconds=..., render_year_milliseconds=..., shifts_in_year=...)
 """

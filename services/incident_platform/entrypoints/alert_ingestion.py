@@ -11,8 +11,8 @@ from incident_platform.api.routes import (
     pagerduty,
     silences,
 )
+from incident_platform.entrypoints.serve import serve
 from incident_platform.metrics import ActiveSilencesCollector
-from incident_platform.serve import serve
 from incident_platform.silence.sweep import SilenceSweeper
 
 # The alertmanager route must come before /integrations/{id} routes. Module level so the
@@ -42,7 +42,7 @@ def build_app() -> FastAPI:
 
 
 def main() -> None:
-    serve("incident_platform.alert_ingestion:build_app", default_port=8001)
+    serve("incident_platform.entrypoints.alert_ingestion:build_app", default_port=8001)
 
 
 if __name__ == "__main__":

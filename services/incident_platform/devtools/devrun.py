@@ -20,9 +20,9 @@ from types import FrameType
 import httpx
 from tenacity import Retrying, stop_after_delay, wait_exponential_jitter
 
-from incident_platform.demo import seed_demo_oncall, start_demo_receiver
-from incident_platform.devdb import EmbeddedPostgres
-from incident_platform.devprometheus import start_prometheus
+from incident_platform.devtools.demo import seed_demo_oncall, start_demo_receiver
+from incident_platform.devtools.devdb import EmbeddedPostgres
+from incident_platform.devtools.devprometheus import start_prometheus
 from incident_platform.devtools.webbundle import ensure_bundle
 
 
@@ -34,13 +34,13 @@ class ServiceSpec:
 
 
 SERVICES = [
-    ServiceSpec("alert-ingestion", "incident_platform.alert_ingestion", 8001),
-    ServiceSpec("incident-management", "incident_platform.incident_management", 8002),
-    ServiceSpec("on-call", "incident_platform.oncall", 8003),
+    ServiceSpec("alert-ingestion", "incident_platform.entrypoints.alert_ingestion", 8001),
+    ServiceSpec("incident-management", "incident_platform.entrypoints.incident_management", 8002),
+    ServiceSpec("on-call", "incident_platform.entrypoints.oncall", 8003),
 ]
 WEB = ServiceSpec("web UI", "incident_platform.web", 8080)
 DEMO_RECEIVER_PORT = 8099
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _data_dir() -> Path:

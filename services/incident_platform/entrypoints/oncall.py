@@ -4,9 +4,9 @@ from fastapi import FastAPI
 
 from incident_platform.api.app import create_app
 from incident_platform.api.routes import ack, escalation_policies, schedules, services, users
+from incident_platform.entrypoints.serve import serve
 from incident_platform.escalation.runner import EngineRunner
 from incident_platform.metrics import OutboxCollector, export_notification_outcomes
-from incident_platform.serve import serve
 from incident_platform.settings import get_settings
 
 # Module level so the web server (web/routing.py) can tell which paths this service owns.
@@ -28,7 +28,7 @@ def build_app() -> FastAPI:
 
 
 def main() -> None:
-    serve("incident_platform.oncall:build_app", default_port=8003)
+    serve("incident_platform.entrypoints.oncall:build_app", default_port=8003)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from incident_platform.devprometheus import MISSING_HINT, RULES_DIR, scrape_config, start_prometheus
+from incident_platform.devtools.devprometheus import (
+    MISSING_HINT,
+    RULES_DIR,
+    scrape_config,
+    start_prometheus,
+)
 from support.debian import debian_tool
 
 

@@ -20,7 +20,7 @@ def test_alert_to_page_to_acknowledge(
     # The session's on-call service runs without its engine (tests drive it on a
     # clock); this one runs the engine in the background as production does.
     paging_service = ServiceProcess(
-        "incident_platform.oncall",
+        "incident_platform.entrypoints.oncall",
         {
             "DATABASE_URL": platform.database_url,
             "PLATFORM_ADMIN_TOKEN": platform.admin_token,

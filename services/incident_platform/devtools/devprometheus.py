@@ -19,7 +19,7 @@ import httpx
 PROMETHEUS_PORT = 9090
 SCRAPE_INTERVAL = "5s"
 # deploy/prometheus/rules of the repository `make run` is started from (an editable install).
-RULES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules"
+RULES_DIR = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "rules"
 MISSING_HINT = (
     "prometheus not found on PATH: install it (Debian/Ubuntu: apt-get install prometheus)"
     " to get Prometheus with the platform's rules on :9090"

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from incident_platform.api.app import create_app
 from incident_platform.api.routes import events, incidents, stats, tokens, whoami
-from incident_platform.serve import serve
+from incident_platform.entrypoints.serve import serve
 
 # Module level so the web server (web/routing.py) can tell which paths this service owns.
 ROUTERS = [incidents.router, events.router, tokens.router, stats.router, whoami.router]
@@ -21,7 +21,7 @@ def build_app() -> FastAPI:
 
 
 def main() -> None:
-    serve("incident_platform.incident_management:build_app", default_port=8002)
+    serve("incident_platform.entrypoints.incident_management:build_app", default_port=8002)
 
 
 if __name__ == "__main__":
