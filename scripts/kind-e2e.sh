@@ -92,7 +92,8 @@ log "installing CRDs"
 kubectl apply -f crds/
 kubectl wait --for=condition=Established --timeout="${timeout}" \
     crd/alerts.incident-platform.io crd/incidents.incident-platform.io \
-    crd/oncallschedules.incident-platform.io crd/escalationpolicies.incident-platform.io
+    crd/oncallschedules.incident-platform.io crd/escalationpolicies.incident-platform.io \
+    crd/silences.incident-platform.io
 
 log "creating the namespace ${operator_ns}"
 kubectl apply -f operator/deploy/namespace.yaml

@@ -18,13 +18,13 @@ from typing import Any
 
 import kopf
 
-from incident_operator.builders import (
+from incident_operator.builders.alert import (
     alert_failure_status,
     alert_fingerprint,
     alert_request,
     alert_status,
 )
-from incident_operator.client import PlatformRejected, PlatformUnavailable
+from incident_operator.clients.core import PlatformRejected, PlatformUnavailable
 from incident_operator.runtime import runtime_of
 
 

@@ -1,6 +1,6 @@
 """On-call as code: EscalationPolicy objects synced to the on-call service.
 
-The same sync as OnCallSchedule objects (:mod:`incident_operator.oncallschedule`: create or
+The same sync as OnCallSchedule objects (:mod:`incident_operator.oncall_sync`: create or
 ``PUT`` to ``status.syncedId``, adoption by name, name ``spec.name`` else
 ``<namespace>/<metadata.name>``, the same outcomes in ``status``), with two differences:
 
@@ -20,22 +20,11 @@ from typing import Any
 
 import kopf
 
-from incident_operator.builders import (
-    ESCALATION_POLICIES,
-    ONCALL_SCHEDULES,
-    UnresolvedReferences,
-    policy_request,
-    policy_schedule_references,
-)
-from incident_operator.oncallschedule import (
-    OnCallKind,
-    OnCallSync,
-    fetch_users,
-    oncall_of,
-    push,
-    remove,
-    report_unresolved,
-)
+from incident_operator.builders.escalationpolicy import policy_request, policy_schedule_references
+from incident_operator.builders.oncall import UnresolvedReferences
+from incident_operator.crd import ESCALATION_POLICIES, ONCALL_SCHEDULES
+from incident_operator.oncall import OnCallSync, oncall_of
+from incident_operator.oncall_sync import OnCallKind, fetch_users, push, remove, report_unresolved
 
 POLICY = OnCallKind("EscalationPolicy", ESCALATION_POLICIES, "escalation-policies", "policy")
 

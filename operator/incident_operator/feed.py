@@ -37,20 +37,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from incident_operator.builders import (
+from incident_operator.builders.incident import (
     incident_name,
     incident_object,
     incident_status,
     mirrored_change_seqs,
 )
-from incident_operator.client import (
-    PlatformClient,
-    PlatformIncident,
-    PlatformRejected,
-    PlatformUnavailable,
-    backoff_delay,
-)
+from incident_operator.clients.core import PlatformRejected, PlatformUnavailable, backoff_delay
+from incident_operator.clients.platform import PlatformClient
+from incident_operator.crd import INCIDENTS
 from incident_operator.kube import KubeClient, KubeError, ObjectGone, ObjectRejected
+from incident_operator.models import PlatformIncident
 from incident_operator.settings import Config
 
 logger = logging.getLogger(__name__)
@@ -91,7 +88,7 @@ class FeedFollower:
     async def start_over(self) -> None:
         """Forget the cursor: learn what the mirrors show and replay the feed from 0."""
         kube = await self.kube()
-        objects = await kube.list_incidents(self.config.incident_namespace)
+        objects = await kube.list_objects(INCIDENTS, self.config.incident_namespace)
         self._mirrored = mirrored_change_seqs(objects)
         self.state.cursor = 0
         resync = self.config.feed_resync_seconds
@@ -143,13 +140,13 @@ class FeedFollower:
         name = incident_name(incident.id)
         status = incident_status(incident, public_url=self.config.public_url)
         if shown is None:
-            created = await kube.create_incident(incident_object(incident, namespace))
+            created = await kube.create_object(INCIDENTS, incident_object(incident, namespace))
             logger.info("%s %s/%s", "created" if created else "found", namespace, name)
         try:
-            await kube.patch_incident_status(namespace, name, status)
+            await kube.patch_status(INCIDENTS, namespace, name, status)
         except ObjectGone:  # deleted by hand since we listed: bring it back
-            await kube.create_incident(incident_object(incident, namespace))
-            await kube.patch_incident_status(namespace, name, status)
+            await kube.create_object(INCIDENTS, incident_object(incident, namespace))
+            await kube.patch_status(INCIDENTS, namespace, name, status)
         self._mirrored[incident.id] = incident.change_seq
         self.state.mirrors_written += 1
 

@@ -25,14 +25,18 @@ from typing import Any
 
 import kopf
 
-from incident_operator.builders import incident_status, incident_sync_status, incident_transition
-from incident_operator.client import (
+from incident_operator.builders.incident import (
+    incident_status,
+    incident_sync_status,
+    incident_transition,
+)
+from incident_operator.clients.core import (
     IllegalTransition,
-    PlatformClient,
-    PlatformIncident,
     PlatformRejected,
     PlatformUnavailable,
 )
+from incident_operator.clients.platform import PlatformClient
+from incident_operator.models import PlatformIncident
 from incident_operator.runtime import runtime_of
 
 

@@ -1,8 +1,11 @@
-"""A small Kubernetes API client for the incident feed follower: Incident objects only.
+"""A small Kubernetes API client for what kopf's handlers do not give the operator: the feed
+follower creates, lists and status-patches Incident objects; the on-call sync reads
+OnCallSchedule and EscalationPolicy objects (a policy's schedules, adoption checks).
 
-kopf's own API client is internal, so the follower uses httpx with the very credentials the
+kopf's own API client is internal, so this one uses httpx with the very credentials the
 operator logged in with (the ``kopf.ConnectionInfo`` of :func:`incident_operator.runtime.
-operator_login`): same server, same token or client certificate, same CA.
+operator_login`): same server, same token or client certificate, same CA. One instance per
+login is shared by everything that runs (:meth:`incident_operator.runtime.Runtime.kube`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import httpx
 import kopf
 
-from incident_operator.builders import GROUP, INCIDENTS, VERSION
+from incident_operator.crd import GROUP, VERSION
 
 
 class KubeError(Exception):
@@ -69,7 +72,7 @@ def ssl_context(info: kopf.ConnectionInfo, directory: str) -> ssl.SSLContext | b
 
 
 class KubeClient:
-    """Create, list and status-patch Incident objects."""
+    """Get, list, create and status-patch objects of the platform's custom resources."""
 
     def __init__(self, info: kopf.ConnectionInfo, *, timeout: float = 10.0) -> None:
         self._tempdir = tempfile.TemporaryDirectory(prefix="incident-operator-")
@@ -87,8 +90,10 @@ class KubeClient:
         self._tempdir.cleanup()
 
     @staticmethod
-    def _collection(namespace: str) -> str:
-        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{INCIDENTS}"
+    def _collection(plural: str, namespace: str | None = None) -> str:
+        if namespace is None:
+            return f"/apis/{GROUP}/{VERSION}/{plural}"
+        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}"
 
     async def _request(
         self,
@@ -109,16 +114,29 @@ class KubeClient:
             raise KubeError(f"{method} {path} answered {response.status_code}: {response.text}")
         return response
 
-    async def list_incidents(self, namespace: str) -> list[dict[str, Any]]:
-        """Every Incident object in ``namespace`` (following ``continue`` tokens)."""
+    async def get_object(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or ``None`` if there is no such object."""
+        response = await self._request("GET", f"{self._collection(plural, namespace)}/{name}")
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise KubeError(f"reading {plural} {namespace}/{name}: {response.text}")
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def list_objects(self, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Every object of the kind in ``namespace`` (all namespaces for ``None``), following
+        ``continue`` tokens; none when the API server does not serve the kind (404)."""
         items: list[dict[str, Any]] = []
         params: dict[str, str] = {"limit": "500"}
         while True:
-            response = await self._request("GET", self._collection(namespace), params=params)
+            response = await self._request(
+                "GET", self._collection(plural, namespace), params=params
+            )
             if response.status_code == 404:
                 return items
             if response.status_code >= 400:
-                raise KubeError(f"listing incidents answered {response.status_code}")
+                raise KubeError(f"listing {plural} answered {response.status_code}")
             data = response.json()
             items.extend(data.get("items") or [])
             token = (data.get("metadata") or {}).get("continue")
@@ -126,22 +144,23 @@ class KubeClient:
                 return items
             params = {"limit": "500", "continue": token}
 
-    async def create_incident(self, obj: Mapping[str, Any]) -> bool:
+    async def create_object(self, plural: str, obj: Mapping[str, Any]) -> bool:
         """Create the object; ``False`` if it already exists (409), which is fine."""
         namespace = obj["metadata"]["namespace"]
-        response = await self._request("POST", self._collection(namespace), json=obj)
+        response = await self._request("POST", self._collection(plural, namespace), json=obj)
         if response.status_code == 409:
             return False
         if response.status_code >= 400:
             raise ObjectRejected(f"creating {obj['metadata']['name']}: {response.text}")
         return True
 
-    async def patch_incident_status(
-        self, namespace: str, name: str, status: Mapping[str, Any]
+    async def patch_status(
+        self, plural: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> None:
+        """Merge-patch the status subresource (``ObjectGone`` when there is no such object)."""
         response = await self._request(
             "PATCH",
-            f"{self._collection(namespace)}/{name}/status",
+            f"{self._collection(plural, namespace)}/{name}/status",
             json={"status": dict(status)},
             content_type="application/merge-patch+json",
         )

@@ -1,10 +1,13 @@
 """Entry point: ``kopf run --standalone --all-namespaces -m incident_operator.main``.
 
 Importing this module registers every handler with kopf's default registry (``kopf run``
-makes that the registry it runs). The handlers themselves are plain typed functions in
-:mod:`incident_operator.alert`, :mod:`incident_operator.incident` and
-:mod:`incident_operator.runtime`; :func:`register` is the one place that says which event
-triggers which handler, so a test can register them with a fresh ``kopf.OperatorRegistry``.
+makes that the registry it runs). The handlers themselves are plain typed functions, one
+module per kind (:mod:`incident_operator.alert`, :mod:`~incident_operator.incident`,
+:mod:`~incident_operator.silence`, :mod:`~incident_operator.oncallschedule`,
+:mod:`~incident_operator.escalationpolicy`), plus the operator-level ones in
+:mod:`incident_operator.runtime` and :mod:`incident_operator.oncall`; :func:`register` is the
+one place that says which event triggers which handler, so a test can register them with a
+fresh ``kopf.OperatorRegistry``.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import kopf
 
 from incident_operator.alert import alert_create, alert_delete, alert_resume, alert_update
-from incident_operator.builders import (
+from incident_operator.crd import (
     ALERTS,
     ESCALATION_POLICIES,
     GROUP,
     INCIDENTS,
     ONCALL_SCHEDULES,
+    SILENCES,
     VERSION,
 )
 from incident_operator.escalationpolicy import (
@@ -27,10 +31,8 @@ from incident_operator.escalationpolicy import (
     escalationpolicy_update,
 )
 from incident_operator.incident import incident_state_changed
+from incident_operator.oncall import oncall_cleanup, oncall_startup, oncall_sync_off
 from incident_operator.oncallschedule import (
-    oncall_cleanup,
-    oncall_startup,
-    oncall_sync_off,
     oncallschedule_create,
     oncallschedule_delete,
     oncallschedule_resume,
@@ -42,7 +44,14 @@ from incident_operator.runtime import (
     operator_probe,
     operator_startup,
 )
-from incident_operator.settings import oncall_sync_enabled
+from incident_operator.settings import oncall_sync_enabled, silence_refresh_seconds
+from incident_operator.silence import (
+    silence_create,
+    silence_delete,
+    silence_refresh,
+    silence_resume,
+    silence_update,
+)
 
 
 def register(registry: kopf.OperatorRegistry) -> None:
@@ -65,6 +74,15 @@ def register(registry: kopf.OperatorRegistry) -> None:
         on_event(GROUP, VERSION, INCIDENTS, field="spec.state", registry=registry)(
             incident_state_changed
         )
+
+    # Silences: synced like alerts; a delete expires first (the finalizer); a timer reads
+    # the state back (windows start and end without any Kubernetes event).
+    silences = (GROUP, VERSION, SILENCES)
+    kopf.on.create(*silences, registry=registry)(silence_create)
+    kopf.on.update(*silences, field="spec", registry=registry)(silence_update)
+    kopf.on.resume(*silences, registry=registry)(silence_resume)
+    kopf.on.delete(*silences, registry=registry)(silence_delete)
+    kopf.timer(*silences, interval=silence_refresh_seconds(), registry=registry)(silence_refresh)
 
     # On-call as code: only with ONCALL_API_TOKEN set (else one log line says sync is off).
     if not oncall_sync_enabled():

@@ -21,13 +21,12 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from incident_operator.builders import GROUP
-from incident_operator.client import PlatformClient
+from incident_operator.clients.platform import PlatformClient
+from incident_operator.crd import FINALIZER
 from incident_operator.feed import FeedFollower
 from incident_operator.kube import KubeClient
 from incident_operator.settings import Config
 
-FINALIZER = f"{GROUP}/operator"
 # Above kopf's own login handlers (service account 10, kubeconfig 20, client 40, pykube 50).
 PRIORITY_OF_EXPLICIT_SERVER = 100
 
@@ -59,7 +58,8 @@ class Runtime:
         self._connected.set()
 
     async def kube(self) -> KubeClient:
-        """The Kubernetes client for the current credentials (waits for the first login)."""
+        """The Kubernetes client for the current credentials (waits for the first login); the
+        feed follower and the on-call sync share it."""
         await self._connected.wait()
         assert self.connection is not None
         if self._kube is None or self._kube_for is not self.connection:

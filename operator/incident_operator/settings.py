@@ -20,6 +20,11 @@ come from a Secret through ``secretKeyRef`` in a cluster)::
                                   instead of the service account or kubeconfig
     KUBE_API_TOKEN                optional bearer token for KUBE_API_SERVER
 
+Silence objects (synced to the ingestion service's silences with PLATFORM_API_TOKEN)::
+
+    SILENCE_REFRESH_SECONDS       how often each Silence's ``status.state`` is read back from
+                                  the platform (a window starting or ending, an amtool expire)
+
 On-call as code (OnCallSchedule and EscalationPolicy objects synced to the on-call service)::
 
     ONCALL_URL                    where the on-call service listens
@@ -65,6 +70,7 @@ def _blank_is_unset(value: Any) -> Any:
 
 
 OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_blank_is_unset)]
+RefreshSeconds = Annotated[float, Field(ge=1, le=86400)]
 
 
 class Config(BaseSettings):
@@ -90,6 +96,7 @@ class Config(BaseSettings):
     platform_public_url: HttpUrl | None = None
     kube_api_server: HttpUrl | None = None
     kube_api_token: SecretStr | None = None
+    silence_refresh_seconds: RefreshSeconds = 60.0
     oncall_url: HttpUrl = "http://127.0.0.1:8003"
     oncall_api_token: OptionalSecret = Field(
         default=None,
@@ -101,6 +108,20 @@ class Config(BaseSettings):
     def public_url(self) -> str:
         """Base URL people use to open incidents (defaults to the incident service)."""
         return self.platform_public_url or self.incident_management_url
+
+
+class _SilenceRefresh(BaseSettings):
+    """Only the silence timer's interval, which kopf needs when the handlers are registered
+    (before :class:`Config` is read at start-up)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    silence_refresh_seconds: RefreshSeconds = 60.0
+
+
+def silence_refresh_seconds() -> float:
+    """``SILENCE_REFRESH_SECONDS``: the interval of the Silence status timer."""
+    return _SilenceRefresh().silence_refresh_seconds
 
 
 class _OnCallSwitch(BaseSettings):

@@ -63,6 +63,7 @@ def test_the_promised_examples_exist() -> None:
         "incident-resolve-patch.yaml",
         "oncallschedule.yaml",
         "escalationpolicy.yaml",
+        "silence.yaml",
     } <= names
     assert len(INVALID) >= 10
 
@@ -197,6 +198,11 @@ def test_invalid_examples_are_valid_once_fixed(
         ),
         "escalationpolicy-repeat-without-gap.yaml": lambda d: d["spec"]["steps"][-1].update(
             delayMinutes=5
+        ),
+        "silence-without-end.yaml": lambda d: d["spec"].update(duration="2h"),
+        "silence-end-and-duration.yaml": lambda d: d["spec"].pop("duration"),
+        "silence-regex-not-a-boolean.yaml": lambda d: d["spec"]["matchers"][0].update(
+            isRegex=True
         ),
     }
     for name, fix in fixes.items():

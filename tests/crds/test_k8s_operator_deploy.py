@@ -28,11 +28,13 @@ EXPECTED_RULES: dict[tuple[str, str], set[str]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
     ("", "events"): {"create"},
     (GROUP, "alerts"): {"get", "list", "watch", "patch"},
+    (GROUP, "silences"): {"get", "list", "watch", "patch"},
     (GROUP, "oncallschedules"): {"get", "list", "watch", "patch"},
     (GROUP, "escalationpolicies"): {"get", "list", "watch", "patch"},
     (GROUP, "incidents"): {"get", "list", "watch", "patch", "create"},
     (GROUP, "alerts/status"): {"patch"},
     (GROUP, "incidents/status"): {"patch"},
+    (GROUP, "silences/status"): {"patch"},
     (GROUP, "oncallschedules/status"): {"patch"},
     (GROUP, "escalationpolicies/status"): {"patch"},
 }

@@ -31,6 +31,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from kopf.testing import KopfRunner
 
+from incident_operator.oncall import MEMO_KEY, OnCallSync
 from incident_operator.runtime import Runtime
 from incident_operator.settings import Config
 from support.platform import Platform, create_integration
@@ -266,6 +267,16 @@ class Emulator(kmock.KubernetesEmulator):
         return await super()._handle(request)
 
 
+# Every kind in crds/ (kopf only watches those it has handlers for).
+KINDS = (
+    ("Alert", "alerts"),
+    ("Incident", "incidents"),
+    ("Silence", "silences"),
+    ("OnCallSchedule", "oncallschedules"),
+    ("EscalationPolicy", "escalationpolicies"),
+)
+
+
 class EmulatorThread:
     def __init__(self) -> None:
         self.url = ""
@@ -311,7 +322,7 @@ class EmulatorThread:
                 kind="Namespace", namespaced=False, verbs=verbs
             )
             emulator.resources["v1/events"] = info(kind="Event", namespaced=True, verbs=verbs)
-            for kind, plural in (("Alert", "alerts"), ("Incident", "incidents")):
+            for kind, plural in KINDS:
                 emulator.resources[f"{GROUP}/{VERSION}/{plural}"] = info(
                     kind=kind,
                     singular=kind.lower(),
@@ -396,50 +407,6 @@ def run_operator(
 
 # --- On-call as code: OnCallSchedule and EscalationPolicy ----------------------------------------
 
-ONCALL_KINDS = (
-    ("Alert", "alerts"),
-    ("Incident", "incidents"),
-    ("OnCallSchedule", "oncallschedules"),
-    ("EscalationPolicy", "escalationpolicies"),
-)
-
-
-class OnCallEmulatorThread(EmulatorThread):
-    """The emulator serving the OnCallSchedule and EscalationPolicy kinds too."""
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        async with Emulator() as emulator, kmock.Server(emulator) as server:
-            self._emulator = emulator
-            info = kmock.ResourceInfo
-            verbs = {"get", "list", "watch", "create", "patch", "delete"}
-            emulator.resources["v1/namespaces"] = info(
-                kind="Namespace", namespaced=False, verbs=verbs
-            )
-            emulator.resources["v1/events"] = info(kind="Event", namespaced=True, verbs=verbs)
-            for kind, plural in ONCALL_KINDS:
-                emulator.resources[f"{GROUP}/{VERSION}/{plural}"] = info(
-                    kind=kind,
-                    singular=kind.lower(),
-                    namespaced=True,
-                    subresources={"status"},
-                    verbs=verbs,
-                )
-            self.url = str(server.url).rstrip("/")
-            self._ready.set()
-            await self._stop.wait()
-
-
-@pytest.fixture
-def oncall_kube() -> Iterator[httpx.Client]:
-    """Like ``kube``, with the on-call kinds served. A test module that needs them overrides
-    ``kube`` with this one, so ``run_operator`` and ``kube_connection`` use it."""
-    with (
-        OnCallEmulatorThread() as emulator,
-        httpx.Client(base_url=emulator.url, timeout=10) as client,
-    ):
-        yield client
-
 
 @pytest.fixture
 def oncall_token(platform: Platform) -> str:
@@ -467,16 +434,23 @@ def oncall_config(operator_config: Config, platform: Platform, oncall_token: str
 
 
 @pytest_asyncio.fixture
-async def oncall_memo(oncall_config: Config, oncall_kube: httpx.Client) -> AsyncIterator[kopf.Memo]:
+async def oncall_memo(oncall_config: Config, kube: httpx.Client) -> AsyncIterator[kopf.Memo]:
     """The memo kopf would hand the on-call handlers after start-up and login (emulator)."""
-    from incident_operator.oncallschedule import MEMO_KEY, OnCallSync
-
     runtime = Runtime.create(oncall_config)
-    runtime.connect(kopf.ConnectionInfo(server=str(oncall_kube.base_url).rstrip("/")))
+    runtime.connect(kopf.ConnectionInfo(server=str(kube.base_url).rstrip("/")))
     sync = OnCallSync.create(runtime)
     yield kopf.Memo(runtime=runtime, **{MEMO_KEY: sync})
     await sync.aclose()
     await runtime.aclose()
+
+
+@pytest_asyncio.fixture
+async def service(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    """The on-call service's HTTP API as an admin, for the async tests."""
+    async with httpx.AsyncClient(
+        base_url=platform.oncall.url, timeout=30, headers=platform.admin()
+    ) as client:
+        yield client
 
 
 @pytest.fixture

@@ -1,27 +1,49 @@
-"""The whole operator (``kopf run --standalone -A -m incident_operator.main`` under
-``kopf.testing.KopfRunner``) against kmock's emulated Kubernetes API and the real services."""
+"""The whole operator (every handler :func:`incident_operator.main.register` registers) under
+``KopfRunner``, against the emulated Kubernetes API and the real services."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import httpx
+import kopf
+import pytest
+import yaml
 from kopf.testing import KopfRunner
 
+from incident_operator.builders.status import apply_merge_patch
+from incident_operator.settings import Config
 from support.database import connect
+from support.oncall import create_user
 from support.platform import Platform
 from support.services import free_port
 
 T = TypeVar("T")
+
+
 Problems = Callable[[Mapping[str, Any]], list[str]]
+
+
 RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
+
+
 NAMESPACE = "incident-platform"
+
+
 BASE = "/apis/incident-platform.io/v1alpha1/namespaces"
+
+
 ALERTS = f"{BASE}/shop/alerts"
+
+
 INCIDENTS = f"{BASE}/{NAMESPACE}/incidents"
+
+
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -255,3 +277,211 @@ def test_a_restart_makes_no_duplicates(
     assert scalar(platform, "SELECT sum(occurrences) FROM alerts") == 4 + len(services)
     assert sorted(m["metadata"]["name"] for m in mirrors) == ["inc-1", "inc-2", "inc-3", "inc-4"]
     assert sorted(m["spec"]["incidentId"] for m in mirrors) == [1, 2, 3, 4]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+LOGGER = logging.getLogger("tests.operator.oncall")
+
+
+API = "incident-platform.io/v1alpha1"
+
+
+EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
+
+
+Handler = Callable[..., Any]
+
+
+def example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
+    return loaded
+
+
+def schedule_object(object_name: str, users: list[str], /, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "OnCallSchedule",
+        "metadata": {
+            "name": object_name,
+            "namespace": "team-a",
+            "generation": 1,
+            "uid": object_name + "-uid",
+        },
+        "spec": {
+            "timezone": "Europe/Paris",
+            "layers": [
+                {
+                    "name": "primary",
+                    "users": users,
+                    "start": "2026-01-05T09:00:00+01:00",
+                    "rotation": {"type": "daily", "handoff_time": "09:00"},
+                }
+            ],
+            **spec,
+        },
+    }
+
+
+def body_of(obj: Mapping[str, Any]) -> kopf.Body:
+    return kopf.Body(cast(kopf.RawBody, dict(obj)))
+
+
+async def call(
+    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, retry: int = 0
+) -> tuple[dict[str, Any], kopf.Patch]:
+    """Run a handler like kopf does; ``(the object with the patch applied, the patch)``."""
+    patch = kopf.Patch()
+    try:
+        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=retry)
+    finally:
+        obj_after = apply_merge_patch(obj, dict(patch))
+    return obj_after, patch
+
+
+async def failing(
+    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, error: type[Exception]
+) -> tuple[dict[str, Any], Exception]:
+    """Run a handler that must raise ``error``; ``(the object after its patch, the error)``."""
+    patch = kopf.Patch()
+    with pytest.raises(error) as raised:
+        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=0)
+    return apply_merge_patch(obj, dict(patch)), raised.value
+
+
+def ready(obj: Mapping[str, Any]) -> dict[str, Any]:
+    (found,) = [c for c in obj["status"]["conditions"] if c["type"] == "Ready"]
+    return cast(dict[str, Any], found)
+
+
+def service_items(api: httpx.Client, collection: str) -> list[dict[str, Any]]:
+    response = api.get(f"/api/v1/{collection}")
+    assert response.status_code == 200, response.text
+    return cast(list[dict[str, Any]], response.json()["data"])
+
+
+def kube_get(kube: httpx.Client, path: str) -> dict[str, Any] | None:
+    response = kube.get(path)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    return cast(dict[str, Any], response.json())
+
+
+def kube_status(kube: httpx.Client, path: str) -> dict[str, Any]:
+    return cast(dict[str, Any], (kube_get(kube, path) or {}).get("status") or {})
+
+
+def phase_is(kube: httpx.Client, path: str, phase: str) -> Callable[[], bool]:
+    return lambda: kube_status(kube, path).get("phase") == phase
+
+
+def kube_apply(kube: httpx.Client, obj: Mapping[str, Any], namespace: str) -> str:
+    """``kubectl apply -n <namespace>`` of a new object; its path."""
+    plural = {"OnCallSchedule": "oncallschedules", "EscalationPolicy": "escalationpolicies"}
+    collection = f"{BASE}/{namespace}/{plural[obj['kind']]}"
+    response = kube.post(collection, json=dict(obj))
+    assert response.status_code in (200, 201), response.text
+    return f"{collection}/{obj['metadata']['name']}"
+
+
+def kube_put_status(kube: httpx.Client, path: str, status: Mapping[str, Any]) -> None:
+    response = kube.patch(f"{path}/status", json={"status": dict(status)}, headers=MERGE)
+    assert response.status_code == 200, response.text
+
+
+def users_for_examples(api: httpx.Client) -> dict[str, str]:
+    return {name: create_user(api, name) for name in EXAMPLE_USERS}
+
+
+def test_the_examples_are_synced_and_deleted_through_kubernetes(
+    oncall_environment: Config,
+    run_operator: RunOperator,
+    kube: httpx.Client,
+    oncall_api: httpx.Client,
+    crd_problems: Problems,
+) -> None:
+    ids = users_for_examples(oncall_api)
+    with run_operator() as runner:
+        # `kubectl apply -n payments -f examples/`: the policy comes first (alphabetically) and
+        # waits for the schedule.
+        policy_path = kube_apply(kube, example("escalationpolicy.yaml"), "payments")
+        eventually(phase_is(kube, policy_path, "Pending"), "the policy to wait for its schedule")
+        assert kube_status(kube, policy_path)["message"] == (
+            'spec.steps[0].targets[0].name: no OnCallSchedule "payments-primary"'
+        )
+        schedule_path = kube_apply(kube, example("oncallschedule.yaml"), "payments")
+        for path in (schedule_path, policy_path):
+            eventually(phase_is(kube, path, "Synced"), f"{path} to be Synced")
+        schedule = kube_get(kube, schedule_path)
+        policy = kube_get(kube, policy_path)
+        assert schedule is not None
+        assert policy is not None
+        assert crd_problems(schedule) == []
+        assert crd_problems(policy) == []
+        assert schedule["metadata"]["finalizers"] == ["incident-platform.io/operator"]
+        schedule_id = schedule["status"]["syncedId"]
+        policy_id = policy["status"]["syncedId"]
+
+        # The on-call service knows who is on call now, from the example's layers.
+        oncall = oncall_api.get(f"/api/v1/schedules/{schedule_id}/oncall")
+        assert oncall.status_code == 200, oncall.text
+        assert oncall.json()["user"]["id"] in ids.values()
+        stored = oncall_api.get(f"/api/v1/escalation-policies/{policy_id}").json()
+        assert stored["name"] == "payments/payments-escalation"
+        assert stored["steps"][0]["targets"] == [{"type": "schedule", "id": schedule_id}]
+        assert stored["steps"][1]["targets"] == [{"type": "user", "id": ids["lead"]}]
+
+        # Deleting the schedule first: held while the policy uses it; the policy's deletion
+        # releases it.
+        assert kube.delete(schedule_path).status_code == 200
+        held = eventually(
+            lambda: kube_status(kube, schedule_path).get("message", "").startswith("schedule"),
+            "the schedule's deletion to be held",
+        )
+        assert held
+        assert ready(kube_get(kube, schedule_path) or {})["reason"] == "InUse"
+        assert kube_status(kube, schedule_path)["message"] == (
+            "schedule 'payments-primary' is used by escalation policy payments/payments-escalation"
+        )
+        assert kube.delete(policy_path).status_code == 200
+        eventually(lambda: kube_get(kube, policy_path) is None, "the policy to be released")
+        eventually(lambda: kube_get(kube, schedule_path) is None, "the schedule to be released")
+        assert service_items(oncall_api, "schedules") == []
+        assert service_items(oncall_api, "escalation-policies") == []
+    assert "on-call sync is on" in runner.output
+    assert "on-call sync is off" not in runner.output
+
+
+def test_a_restart_resyncs_without_duplicates_and_heals_unknown_users(
+    oncall_environment: Config,
+    run_operator: RunOperator,
+    kube: httpx.Client,
+    oncall_api: httpx.Client,
+) -> None:
+    create_user(oncall_api, "alice")
+    obj = schedule_object("primary", ["alice", "late@example.com"])
+    for key in ("generation", "uid"):
+        del obj["metadata"][key]
+    with run_operator():
+        path = kube_apply(kube, obj, "team-a")
+        failed = eventually(
+            lambda: kube_status(kube, path).get("phase") == "Failed", "the unknown user"
+        )
+        assert failed
+        assert (
+            'spec.layers[0].users[1]: no user "late@example.com"'
+            in kube_status(kube, path)["message"]
+        )
+        create_user(oncall_api, "late")  # ONCALL_UNRESOLVED_RETRY_SECONDS=1 here
+        eventually(lambda: kube_status(kube, path).get("phase") == "Synced", "the sync")
+    schedule_id = kube_status(kube, path)["syncedId"]
+
+    # While the operator is down the status is lost; the restart adopts the schedule by name.
+    kube_put_status(kube, path, {"syncedId": None, "phase": "Pending"})
+    assert "syncedId" not in kube_status(kube, path)
+    with run_operator():
+        eventually(lambda: kube_status(kube, path).get("phase") == "Synced", "the resync")
+    assert kube_status(kube, path)["syncedId"] == schedule_id
+    assert [s["id"] for s in service_items(oncall_api, "schedules")] == [schedule_id]

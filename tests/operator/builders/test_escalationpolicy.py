@@ -1,0 +1,119 @@
+"""EscalationPolicy builders: every body built is validated against the on-call service's own
+request model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+
+from incident_operator.builders.escalationpolicy import policy_request, policy_schedule_references
+from incident_operator.builders.oncall import (
+    UnresolvedReferences,
+)
+from incident_platform.escalation.models import EscalationPolicyModel
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+API = "incident-platform.io/v1alpha1"
+
+
+EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
+
+
+def example(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
+    return loaded
+
+
+def placed(obj: Mapping[str, Any], namespace: str, **meta: Any) -> dict[str, Any]:
+    """``obj`` in ``namespace``, with what the API server adds (generation, uid)."""
+    built = cast(dict[str, Any], yaml.safe_load(yaml.safe_dump(dict(obj))))
+    built["metadata"] = {
+        "generation": 1,
+        "uid": str(uuid.uuid4()),
+        **built["metadata"],
+        "namespace": namespace,
+        **meta,
+    }
+    return built
+
+
+def fake_users(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, n)), "name": n, "email": f"{n}@example.com"}
+        for n in names
+    ]
+
+
+def user_id(users: list[dict[str, Any]], name: str) -> str:
+    (found,) = [u["id"] for u in users if u["name"] == name]
+    return str(found)
+
+
+def policy_object(object_name: str, steps: list[dict[str, Any]], /, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "EscalationPolicy",
+        "metadata": {
+            "name": object_name,
+            "namespace": "team-a",
+            "generation": 1,
+            "uid": object_name + "-uid",
+        },
+        "spec": {"steps": steps, **spec},
+    }
+
+
+def test_the_example_policy_becomes_the_services_policy_json() -> None:
+    users = fake_users(*EXAMPLE_USERS)
+    obj = placed(example("escalationpolicy.yaml"), "payments")
+    assert policy_schedule_references(obj) == [
+        ("spec.steps[0].targets[0].name", "payments-primary")
+    ]
+    schedule_id = str(uuid.uuid4())
+    built = policy_request(obj, users, {"payments-primary": schedule_id})
+    model = EscalationPolicyModel.model_validate(built)  # the service's own request model
+    assert model.name == "payments/payments-escalation"
+    assert model.repeat == 2
+    assert built["steps"] == [
+        {"delay_minutes": 0, "targets": [{"type": "schedule", "id": schedule_id}]},
+        {"delay_minutes": 15, "targets": [{"type": "user", "id": user_id(users, "lead")}]},
+        {
+            "delay_minutes": 30,
+            "targets": [
+                {"type": "webhook", "url": "https://chat.example.com/hooks/payments-incidents"},
+                {"type": "user", "id": user_id(users, "cto")},
+            ],
+        },
+    ]
+
+
+def test_a_policy_without_repeat_repeats_zero_times() -> None:
+    obj = policy_object("p", [{"delayMinutes": 0, "targets": [{"type": "user", "name": "bob"}]}])
+    built = policy_request(obj, fake_users("bob"), {})
+    EscalationPolicyModel.model_validate(built)
+    assert built["repeat"] == 0
+    assert built["name"] == "team-a/p"
+
+
+def test_unresolved_policy_targets_tell_schedules_from_users() -> None:
+    steps = [
+        {"delayMinutes": 0, "targets": [{"type": "schedule", "name": "missing"}]},
+        {"delayMinutes": 5, "targets": [{"type": "schedule", "name": "unsynced"}]},
+        {"delayMinutes": 5, "targets": [{"type": "user", "name": "ghost@example.com"}]},
+    ]
+    obj = policy_object("p", steps)
+    with pytest.raises(UnresolvedReferences) as raised:
+        policy_request(obj, fake_users("bob"), {"unsynced": None})
+    assert raised.value.problems == [
+        'spec.steps[0].targets[0].name: no OnCallSchedule "missing"',
+        'spec.steps[1].targets[0].name: OnCallSchedule "unsynced" is not synced yet',
+        'spec.steps[2].targets[0].name: no user "ghost@example.com"',
+    ]
+    assert (raised.value.schedules, raised.value.users) == (2, 1)
