@@ -6,10 +6,10 @@ from incident_platform.alert.models import Alert
 from incident_platform.auth.tables import ApiToken, Integration
 from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
 from incident_platform.incident.models import Incident, TimelineEvent
-from incident_platform.notification.models import Notification
+from incident_platform.notification.tables import Notification
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
 from incident_platform.silence.models import Silence
-from incident_platform.user.models import User
+from incident_platform.user.tables import User
 
 metadata = SQLModel.metadata
 

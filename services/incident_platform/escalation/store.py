@@ -1,12 +1,14 @@
 """Loading escalation policies and routing from PostgreSQL, and resolving targets to people."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
+from incident_platform.clock import utc_now
 from incident_platform.escalation.models import EscalationPolicyModel
 from incident_platform.escalation.rules import (
     EscalationPolicy,
@@ -16,14 +18,24 @@ from incident_platform.escalation.rules import (
     WebhookTarget,
 )
 from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
-from incident_platform.notification.models import Channel
+from incident_platform.notification.rules import Channel
 from incident_platform.schedule.rules import oncall_at
-from incident_platform.schedule.store import missing_users, overrides_between, to_domain
+from incident_platform.schedule.store import missing_users, overrides_around, to_domain
 from incident_platform.schedule.tables import ScheduleRow
-from incident_platform.user.models import User
+from incident_platform.user.tables import User
 
-# Overrides further than this from the instant cannot affect who is on call then.
-_OVERRIDE_WINDOW = timedelta(days=400)
+
+class PolicyNotFound(Exception):
+    def __init__(self, policy_id: uuid.UUID) -> None:
+        super().__init__(f"escalation policy {policy_id} not found")
+
+
+class PolicyInUse(Exception):
+    """The policy still routes services; deleting it would leave them paging nobody."""
+
+    def __init__(self, name: str, services: list[str]) -> None:
+        super().__init__(f"escalation policy {name!r} routes service {', '.join(services)}")
+        self.services = services
 
 
 def to_model(row: EscalationPolicyRow) -> EscalationPolicyModel:
@@ -99,9 +111,7 @@ class TargetResolver:
             if row is None:
                 self._oncall[schedule_id] = (None, f"deleted schedule {schedule_id}")
             else:
-                overrides = overrides_between(
-                    self.session, row.id, self.at - _OVERRIDE_WINDOW, self.at + _OVERRIDE_WINDOW
-                )
+                overrides = overrides_around(self.session, row.id, self.at)
                 found = oncall_at(to_domain(row), overrides, self.at)
                 self._oncall[schedule_id] = (found.user if found else None, row.name)
         return self._oncall[schedule_id]
@@ -140,3 +150,88 @@ def policy_for_service(session: Session, service: str) -> EscalationPolicyRow | 
     if routing is None:
         return None
     return session.get(EscalationPolicyRow, routing.escalation_policy_id)
+
+
+def policies_targeting(session: Session, target_type: str, target_id: uuid.UUID) -> list[str]:
+    """Names of the policies with a step paging ``target_type`` ``target_id``, sorted."""
+    target = [{"targets": [{"type": target_type, "id": str(target_id)}]}]
+    rows = session.execute(
+        text("SELECT name FROM escalation_policies WHERE steps @> CAST(:target AS jsonb)"),
+        {"target": json.dumps(target)},
+    ).scalars()
+    return sorted(rows)
+
+
+def delete_policy(session: Session, policy_id: uuid.UUID) -> None:
+    """Deletes a policy no service is routed to, and commits.
+
+    The policy row is locked first: routing a service to it takes a key-share lock on
+    that row (:func:`route_service`), so no routing can appear between the check and
+    the delete. Raises :class:`PolicyNotFound` or :class:`PolicyInUse`.
+    """
+    row = session.execute(
+        select(EscalationPolicyRow)
+        .where(col(EscalationPolicyRow.id) == policy_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise PolicyNotFound(policy_id)
+    services = sorted(
+        session.execute(
+            select(col(ServiceRouting.service)).where(
+                col(ServiceRouting.escalation_policy_id) == policy_id
+            )
+        ).scalars()
+    )
+    if services:
+        session.rollback()
+        raise PolicyInUse(row.name, services)
+    session.delete(row)
+    session.commit()
+
+
+def route_service(session: Session, service: str, policy_id: uuid.UUID) -> ServiceRouting:
+    """Routes ``service`` to the policy, and commits; :class:`PolicyNotFound` if there is none.
+
+    The policy row is held with a key-share lock until the commit, so a concurrent
+    :func:`delete_policy` waits and then sees this routing.
+    """
+    policy = session.execute(
+        select(col(EscalationPolicyRow.id))
+        .where(col(EscalationPolicyRow.id) == policy_id)
+        .with_for_update(key_share=True)
+    ).scalar_one_or_none()
+    if policy is None:
+        session.rollback()
+        raise PolicyNotFound(policy_id)
+    routing = session.get(ServiceRouting, service)
+    if routing is None:
+        routing = ServiceRouting(service=service, escalation_policy_id=policy_id)
+        session.add(routing)
+    else:
+        routing.escalation_policy_id = policy_id
+        routing.updated_at = utc_now()
+    session.commit()
+    session.refresh(routing)
+    return routing
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """Who an incident of a service would page first at an instant."""
+
+    policy_id: uuid.UUID
+    policy_name: str
+    at: datetime
+    targets: list[ResolvedTarget]
+
+
+def first_paged(session: Session, service: str, at: datetime) -> FirstPage | None:
+    """First-page rule: an incident of ``service`` pages its policy's first step's targets,
+    resolved at ``at``; None if the service has no policy."""
+    row = policy_for_service(session, service)
+    if row is None:
+        return None
+    resolver = TargetResolver(session, at)
+    first_step = to_policy(row).steps[0]
+    return FirstPage(row.id, row.name, at, [resolver.resolve(t) for t in first_step.targets])

@@ -9,8 +9,9 @@ from sqlmodel import Session, col
 
 from incident_platform.schedule.domain import Override, Schedule
 from incident_platform.schedule.models import ScheduleModel
+from incident_platform.schedule.rules import OVERRIDE_REACH
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
-from incident_platform.user.models import User
+from incident_platform.user.tables import User
 
 
 class ScheduleNotFound(Exception):
@@ -51,6 +52,24 @@ def overrides_between(
     ]
 
 
+def overrides_around(session: Session, schedule_id: uuid.UUID, at: datetime) -> list[Override]:
+    """The overrides that can matter to who is on call at ``at`` (see ``OVERRIDE_REACH``)."""
+    return overrides_between(session, schedule_id, at - OVERRIDE_REACH, at + OVERRIDE_REACH)
+
+
+def schedules_with_user(session: Session, user_id: uuid.UUID) -> list[str]:
+    """Names of the schedules with ``user_id`` in a layer, sorted."""
+    rows = session.execute(
+        text(
+            "SELECT name FROM schedules WHERE EXISTS ("
+            " SELECT 1 FROM jsonb_array_elements(layers) AS layer"
+            " WHERE layer->'users' ? :user_id) ORDER BY name"
+        ),
+        {"user_id": str(user_id)},
+    ).scalars()
+    return list(rows)
+
+
 def missing_users(session: Session, user_ids: Iterable[str]) -> set[str]:
     wanted: set[str] = set(user_ids)
     valid: set[uuid.UUID] = set()
@@ -83,15 +102,6 @@ def user_names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
     ids = [uuid.UUID(user_id) for user_id in set(user_ids) if _is_uuid(user_id)]
     rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(ids)))
     return {str(user_id): name for user_id, name in rows}
-
-
-def policies_using_schedule(session: Session, schedule_id: uuid.UUID) -> list[str]:
-    target = f'[{{"targets": [{{"type": "schedule", "id": "{schedule_id}"}}]}}]'
-    rows = session.execute(
-        text("SELECT name FROM escalation_policies WHERE steps @> CAST(:target AS jsonb)"),
-        {"target": target},
-    ).scalars()
-    return sorted(rows)
 
 
 def _is_uuid(value: str) -> bool:

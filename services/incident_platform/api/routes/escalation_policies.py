@@ -10,9 +10,10 @@ from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
 from incident_platform.api.openapi import CONFLICT
 from incident_platform.clock import utc_now
+from incident_platform.escalation import store
 from incident_platform.escalation.models import EscalationPolicyModel
 from incident_platform.escalation.store import unknown_targets
-from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
+from incident_platform.escalation.tables import EscalationPolicyRow
 
 router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation policies"])
 
@@ -101,20 +102,9 @@ def update_policy(
 
 @router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_policy(policy_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
-    row = _load(session, policy_id)
-    services = (
-        session.execute(
-            select(col(ServiceRouting.service)).where(
-                col(ServiceRouting.escalation_policy_id) == policy_id
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if services:
-        raise conflict(
-            f"escalation policy {row.name!r} routes service {', '.join(sorted(services))}",
-            services=sorted(services),
-        )
-    session.delete(row)
-    session.commit()
+    try:
+        store.delete_policy(session, policy_id)
+    except store.PolicyNotFound as error:
+        raise not_found(str(error)) from error
+    except store.PolicyInUse as error:
+        raise conflict(str(error), services=error.services) from error

@@ -29,6 +29,7 @@ from incident_platform.api.errors import (
 from incident_platform.api.openapi import CONFLICT
 from incident_platform.auth.rules import Principal, Role
 from incident_platform.clock import utc_now
+from incident_platform.escalation.store import policies_targeting
 from incident_platform.schedule.ical import schedule_to_ics
 from incident_platform.schedule.models import OverrideModel, ScheduleModel
 from incident_platform.schedule.rules import oncall_at, render_shifts
@@ -36,8 +37,8 @@ from incident_platform.schedule.store import (
     ScheduleNotFound,
     get_schedule,
     missing_users,
+    overrides_around,
     overrides_between,
-    policies_using_schedule,
     to_domain,
     unknown_layer_users,
     user_names,
@@ -211,7 +212,7 @@ def update_schedule(
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_schedule(schedule_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
     row = _load(session, schedule_id)
-    policies = policies_using_schedule(session, schedule_id)
+    policies = policies_targeting(session, "schedule", schedule_id)
     if policies:
         raise conflict(
             f"schedule {row.name!r} is used by escalation policy {', '.join(policies)}",
@@ -233,8 +234,7 @@ def who_is_on_call(
 ) -> OnCallPublic:
     row = _load(session, schedule_id)
     instant = at or utc_now()
-    window = timedelta(days=400)
-    overrides = overrides_between(session, row.id, instant - window, instant + window)
+    overrides = overrides_around(session, row.id, instant)
     found = oncall_at(to_domain(row), overrides, instant)
     if found is None:
         return OnCallPublic(user=None)
