@@ -4,10 +4,10 @@ from sqlmodel import SQLModel
 
 from incident_platform.alert.models import Alert
 from incident_platform.auth.tables import ApiToken, Integration
-from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
+from incident_platform.escalation.tables import Escalation, EscalationPolicy, ServiceRouting
 from incident_platform.incident.models import Incident, TimelineEvent
 from incident_platform.notification.tables import Notification
-from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+from incident_platform.schedule.tables import Override, Schedule
 from incident_platform.silence.models import Silence
 from incident_platform.user.tables import User
 
@@ -17,12 +17,12 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Escalation",
-    "EscalationPolicyRow",
+    "EscalationPolicy",
     "Incident",
     "Integration",
     "Notification",
-    "OverrideRow",
-    "ScheduleRow",
+    "Override",
+    "Schedule",
     "ServiceRouting",
     "Silence",
     "TimelineEvent",

@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from incident_platform.clock import utc_now
 from incident_platform.db import is_outage
+from incident_platform.escalation import tables
 from incident_platform.escalation.rules import (
     EscalationPolicy,
     EscalationState,
@@ -41,7 +42,6 @@ from incident_platform.escalation.rules import (
     should_escalate,
 )
 from incident_platform.escalation.store import ResolvedTarget, TargetResolver, to_policy
-from incident_platform.escalation.tables import EscalationPolicyRow
 from incident_platform.incident.models import TimelineKind
 
 logger = logging.getLogger(__name__)
@@ -287,7 +287,7 @@ def _policy(
     """The incident's policy, read once per tick; a broken one fails every incident using it."""
     if due.policy_id not in policies:
         try:
-            row = resolver.session.get(EscalationPolicyRow, due.policy_id)
+            row = resolver.session.get(tables.EscalationPolicy, due.policy_id)
             assert row is not None  # the foreign key cascades deletes
             policies[due.policy_id] = to_policy(row)
         except Exception as error:
