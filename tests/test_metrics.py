@@ -4,7 +4,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from incident_platform.metrics import NOTIFICATION_CHANNELS
-from incident_platform.notification.models import Channel
+from incident_platform.notification.rules import Channel
 from support.database import connect
 from support.platform import Platform
 from support.services import ServiceProcess

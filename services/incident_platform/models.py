@@ -4,12 +4,12 @@ from sqlmodel import SQLModel
 
 from incident_platform.alert.tables import Alert
 from incident_platform.auth.tables import ApiToken, Integration
-from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
+from incident_platform.escalation.tables import Escalation, EscalationPolicy, ServiceRouting
 from incident_platform.incident.tables import Incident, TimelineEvent
-from incident_platform.notification.models import Notification
-from incident_platform.schedule.tables import OverrideRow, ScheduleRow
+from incident_platform.notification.tables import Notification
+from incident_platform.schedule.tables import Override, Schedule
 from incident_platform.silence.tables import Silence
-from incident_platform.user.models import User
+from incident_platform.user.tables import User
 
 metadata = SQLModel.metadata
 
@@ -17,12 +17,12 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Escalation",
-    "EscalationPolicyRow",
+    "EscalationPolicy",
     "Incident",
     "Integration",
     "Notification",
-    "OverrideRow",
-    "ScheduleRow",
+    "Override",
+    "Schedule",
     "ServiceRouting",
     "Silence",
     "TimelineEvent",

@@ -1,6 +1,5 @@
 """The outbox delivered to real receivers: claims, retries, failures, timeline and metrics."""
 
-import asyncio
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -11,11 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from incident_platform.db import make_engine
-from incident_platform.notification.delivery import (
-    DeliveryReport,
-    deliver_due,
-    deliver_due_async,
-)
+from incident_platform.notification.delivery import DeliveryReport, deliver_due
 from incident_platform.notification.signing import AckKeyMissing, verify_ack_token
 from incident_platform.settings import Settings
 from notification.receivers import (
@@ -128,7 +123,7 @@ def test_email_delivery_through_real_smtp(
     alice = outbox.user("Alice", "alice@example.test")
     outbox.notify(incident, "email", "alice@example.test", next_attempt_at=T0, user_id=alice)
 
-    assert asyncio.run(deliver_due_async(engine, settings, T0)).sent == 1
+    assert deliver_due(engine, settings, T0).sent == 1
 
     (mail,) = smtp.messages
     assert mail.rcpt_tos == ["alice@example.test"]

@@ -15,13 +15,12 @@ from incident_platform.notification.messages import (
     email_message,
     message_context,
 )
+from incident_platform.notification.rules import Outcome
 from incident_platform.notification.senders import (
-    Outcome,
     display_address,
     make_http_client,
     post_json,
     send_email,
-    send_email_async,
 )
 from incident_platform.settings import Settings
 from notification.receivers import HttpReceiver, MakeSettings, SmtpReceiver, free_port
@@ -136,15 +135,6 @@ def test_email_is_delivered_over_smtp(smtp: SmtpReceiver, settings: Settings) ->
     assert mail.mail_from == "pager@example.test"
     assert mail.rcpt_tos == ["bob@example.test"]
     assert mail.message["Subject"] == "[HIGH] db: Disk full (#5)"
-
-
-@pytest.mark.asyncio
-async def test_email_from_an_event_loop(smtp: SmtpReceiver, settings: Settings) -> None:
-    result = await send_email_async(
-        settings, _email(settings, "bob@example.test"), "bob@example.test"
-    )
-    assert result.outcome is Outcome.SENT
-    assert len(smtp.messages) == 1
 
 
 @pytest.mark.parametrize(

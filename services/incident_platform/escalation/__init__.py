@@ -1,4 +1,5 @@
-"""Escalation policies as pure rules (timing in :mod:`.rules`, HTTP shapes in :mod:`.models`)."""
+"""Escalation policies: timing in :mod:`.rules` (pure), storage in :mod:`.tables` and
+:mod:`.store` (JSON through :mod:`.codec`), HTTP shapes in :mod:`.models`."""
 
 from incident_platform.escalation.rules import (
     EscalationDecision,

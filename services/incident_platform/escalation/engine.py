@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from incident_platform.clock import utc_now
 from incident_platform.db import is_outage
+from incident_platform.escalation import tables
 from incident_platform.escalation.rules import (
     EscalationPolicy,
     EscalationState,
@@ -44,7 +45,6 @@ from incident_platform.escalation.rules import (
     starts_escalation,
 )
 from incident_platform.escalation.store import ResolvedTarget, TargetResolver, to_policy
-from incident_platform.escalation.tables import EscalationPolicyRow
 from incident_platform.incident.lifecycle import IncidentStatus
 from incident_platform.incident.tables import TimelineKind
 
@@ -323,7 +323,7 @@ def _policy(
     """The incident's policy, read once per tick; a broken one fails every incident using it."""
     if due.policy_id not in policies:
         try:
-            row = resolver.session.get(EscalationPolicyRow, due.policy_id)
+            row = resolver.session.get(tables.EscalationPolicy, due.policy_id)
             assert row is not None  # the foreign key cascades deletes
             policies[due.policy_id] = to_policy(row)
         except Exception as error:

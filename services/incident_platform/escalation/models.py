@@ -1,7 +1,8 @@
 """HTTP shape of ``POST /api/v1/escalation-policies``, ready for a FastAPI route.
 
 Exactly the documented JSON (unknown keys refused); a bad field is answered 422 with
-its path in ``loc``. ``to_domain`` hands the pure rules their frozen dataclasses.
+its path in ``loc``. ``to_domain`` hands the pure rules their frozen dataclasses;
+``from_domain`` goes back for responses (through the same JSON as storage, :mod:`.codec`).
 """
 
 from typing import Annotated, Literal, Self
@@ -16,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from incident_platform.escalation.codec import steps_to_json
 from incident_platform.escalation.rules import (
     MAX_DELAY_MINUTES,
     MAX_REPEAT,
@@ -111,17 +113,7 @@ class EscalationPolicyModel(_Strict):
     @classmethod
     def from_domain(cls, policy: EscalationPolicy) -> Self:
         return cls.model_validate(
-            {
-                "name": policy.name,
-                "repeat": policy.repeat,
-                "steps": [
-                    {
-                        "delay_minutes": step.delay_minutes,
-                        "targets": [_target_json(target) for target in step.targets],
-                    }
-                    for step in policy.steps
-                ],
-            }
+            {"name": policy.name, "repeat": policy.repeat, "steps": steps_to_json(policy)}
         )
 
 
@@ -133,13 +125,3 @@ def _target(model: ScheduleTargetModel | UserTargetModel | WebhookTargetModel) -
             return UserTarget(target_id)
         case WebhookTargetModel(url=url):
             return WebhookTarget(str(url))
-
-
-def _target_json(target: Target) -> dict[str, str]:
-    match target:
-        case ScheduleTarget(id=target_id):
-            return {"type": "schedule", "id": target_id}
-        case UserTarget(id=target_id):
-            return {"type": "user", "id": target_id}
-        case WebhookTarget(url=url):
-            return {"type": "webhook", "url": url}

@@ -1,56 +1,87 @@
 """Loading escalation policies and routing from PostgreSQL, and resolving targets to people."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from incident_platform.escalation.models import EscalationPolicyModel
+from incident_platform.clock import utc_now
+from incident_platform.escalation import rules, tables
+from incident_platform.escalation.codec import policy_from_json, steps_to_json
 from incident_platform.escalation.rules import (
-    EscalationPolicy,
     ScheduleTarget,
     Target,
     UserTarget,
     WebhookTarget,
 )
-from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
-from incident_platform.notification.models import Channel
+from incident_platform.escalation.tables import ServiceRouting
+from incident_platform.notification.rules import Channel
+from incident_platform.schedule import tables as schedule_tables
 from incident_platform.schedule.rules import oncall_at
-from incident_platform.schedule.store import missing_users, overrides_between, to_domain
-from incident_platform.schedule.tables import ScheduleRow
-from incident_platform.user.models import User
-
-# Overrides further than this from the instant cannot affect who is on call then.
-_OVERRIDE_WINDOW = timedelta(days=400)
+from incident_platform.schedule.store import missing_users, overrides_around, to_domain
+from incident_platform.user.tables import User
 
 
-def to_model(row: EscalationPolicyRow) -> EscalationPolicyModel:
-    return EscalationPolicyModel.model_validate(
-        {"name": row.name, "steps": row.steps, "repeat": row.repeat}
+class PolicyNotFound(Exception):
+    def __init__(self, policy_id: uuid.UUID) -> None:
+        super().__init__(f"escalation policy {policy_id} not found")
+
+
+class PolicyInUse(Exception):
+    """The policy still routes services; deleting it would leave them paging nobody."""
+
+    def __init__(self, name: str, services: list[str]) -> None:
+        super().__init__(f"escalation policy {name!r} routes service {', '.join(services)}")
+        self.services = services
+
+
+def to_policy(row: tables.EscalationPolicy) -> rules.EscalationPolicy:
+    return policy_from_json(row.name, row.steps, row.repeat)
+
+
+def get_policy(session: Session, policy_id: uuid.UUID) -> tables.EscalationPolicy | None:
+    return session.get(tables.EscalationPolicy, policy_id)
+
+
+def all_policies(session: Session) -> list[tables.EscalationPolicy]:
+    return list(
+        session.execute(
+            select(tables.EscalationPolicy).order_by(col(tables.EscalationPolicy.name))
+        ).scalars()
     )
 
 
-def to_policy(row: EscalationPolicyRow) -> EscalationPolicy:
-    return to_model(row).to_domain()
+def new_policy(policy: rules.EscalationPolicy) -> tables.EscalationPolicy:
+    """A row for ``policy``, not yet added (the caller commits, answering name clashes)."""
+    return tables.EscalationPolicy(
+        name=policy.name, steps=steps_to_json(policy), repeat=policy.repeat
+    )
 
 
-def unknown_targets(session: Session, model: EscalationPolicyModel) -> list[tuple[str, str]]:
+def replace_policy(row: tables.EscalationPolicy, policy: rules.EscalationPolicy) -> None:
+    row.name, row.repeat = policy.name, policy.repeat
+    row.steps = steps_to_json(policy)
+    row.updated_at = utc_now()
+
+
+def unknown_targets(session: Session, policy: rules.EscalationPolicy) -> list[tuple[str, str]]:
     """``(field path, message)`` for targets that point at nothing."""
     problems: list[tuple[str, str]] = []
     user_ids: list[tuple[str, str]] = []
     schedule_ids: list[tuple[str, str]] = []
-    for index, step in enumerate(model.steps):
+    for index, step in enumerate(policy.steps):
         for position, target in enumerate(step.targets):
             path = f"steps.{index}.targets.{position}.id"
-            if target.type == "user":
+            if isinstance(target, UserTarget):
                 user_ids.append((path, target.id))
-            elif target.type == "schedule":
+            elif isinstance(target, ScheduleTarget):
                 schedule_ids.append((path, target.id))
     missing = missing_users(session, [user_id for _, user_id in user_ids])
     problems += [(path, f"unknown user {uid}") for path, uid in user_ids if uid in missing]
-    known = {str(s) for s in session.execute(select(col(ScheduleRow.id))).scalars()}
+    known = {str(s) for s in session.execute(select(col(schedule_tables.Schedule.id))).scalars()}
     problems += [
         (path, f"unknown schedule {sid}") for path, sid in schedule_ids if sid not in known
     ]
@@ -95,13 +126,11 @@ class TargetResolver:
     def on_call(self, schedule_id: str) -> tuple[str | None, str]:
         """The user id on call now (or None) and the schedule's name."""
         if schedule_id not in self._oncall:
-            row = self.session.get(ScheduleRow, uuid.UUID(schedule_id))
+            row = self.session.get(schedule_tables.Schedule, uuid.UUID(schedule_id))
             if row is None:
                 self._oncall[schedule_id] = (None, f"deleted schedule {schedule_id}")
             else:
-                overrides = overrides_between(
-                    self.session, row.id, self.at - _OVERRIDE_WINDOW, self.at + _OVERRIDE_WINDOW
-                )
+                overrides = overrides_around(self.session, row.id, self.at)
                 found = oncall_at(to_domain(row), overrides, self.at)
                 self._oncall[schedule_id] = (found.user if found else None, row.name)
         return self._oncall[schedule_id]
@@ -135,8 +164,93 @@ class TargetResolver:
         return resolved
 
 
-def policy_for_service(session: Session, service: str) -> EscalationPolicyRow | None:
+def policy_for_service(session: Session, service: str) -> tables.EscalationPolicy | None:
     routing = session.get(ServiceRouting, service)
     if routing is None:
         return None
-    return session.get(EscalationPolicyRow, routing.escalation_policy_id)
+    return session.get(tables.EscalationPolicy, routing.escalation_policy_id)
+
+
+def policies_targeting(session: Session, target_type: str, target_id: uuid.UUID) -> list[str]:
+    """Names of the policies with a step paging ``target_type`` ``target_id``, sorted."""
+    target = [{"targets": [{"type": target_type, "id": str(target_id)}]}]
+    rows = session.execute(
+        text("SELECT name FROM escalation_policies WHERE steps @> CAST(:target AS jsonb)"),
+        {"target": json.dumps(target)},
+    ).scalars()
+    return sorted(rows)
+
+
+def delete_policy(session: Session, policy_id: uuid.UUID) -> None:
+    """Deletes a policy no service is routed to, and commits.
+
+    The policy row is locked first: routing a service to it takes a key-share lock on
+    that row (:func:`route_service`), so no routing can appear between the check and
+    the delete. Raises :class:`PolicyNotFound` or :class:`PolicyInUse`.
+    """
+    row = session.execute(
+        select(tables.EscalationPolicy)
+        .where(col(tables.EscalationPolicy.id) == policy_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise PolicyNotFound(policy_id)
+    services = sorted(
+        session.execute(
+            select(col(ServiceRouting.service)).where(
+                col(ServiceRouting.escalation_policy_id) == policy_id
+            )
+        ).scalars()
+    )
+    if services:
+        session.rollback()
+        raise PolicyInUse(row.name, services)
+    session.delete(row)
+    session.commit()
+
+
+def route_service(session: Session, service: str, policy_id: uuid.UUID) -> ServiceRouting:
+    """Routes ``service`` to the policy, and commits; :class:`PolicyNotFound` if there is none.
+
+    The policy row is held with a key-share lock until the commit, so a concurrent
+    :func:`delete_policy` waits and then sees this routing.
+    """
+    policy = session.execute(
+        select(col(tables.EscalationPolicy.id))
+        .where(col(tables.EscalationPolicy.id) == policy_id)
+        .with_for_update(key_share=True)
+    ).scalar_one_or_none()
+    if policy is None:
+        session.rollback()
+        raise PolicyNotFound(policy_id)
+    routing = session.get(ServiceRouting, service)
+    if routing is None:
+        routing = ServiceRouting(service=service, escalation_policy_id=policy_id)
+        session.add(routing)
+    else:
+        routing.escalation_policy_id = policy_id
+        routing.updated_at = utc_now()
+    session.commit()
+    session.refresh(routing)
+    return routing
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """Who an incident of a service would page first at an instant."""
+
+    policy_id: uuid.UUID
+    policy_name: str
+    at: datetime
+    targets: list[ResolvedTarget]
+
+
+def first_paged(session: Session, service: str, at: datetime) -> FirstPage | None:
+    """First-page rule: an incident of ``service`` pages its policy's first step's targets,
+    resolved at ``at``; None if the service has no policy."""
+    row = policy_for_service(session, service)
+    if row is None:
+        return None
+    resolver = TargetResolver(session, at)
+    first_step = to_policy(row).steps[0]
+    return FirstPage(row.id, row.name, at, [resolver.resolve(t) for t in first_step.targets])

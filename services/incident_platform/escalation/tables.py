@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 from incident_platform.clock import utc_now
 
 
-class EscalationPolicyRow(SQLModel, table=True):
+class EscalationPolicy(SQLModel, table=True):
     __tablename__ = "escalation_policies"
     __table_args__ = (Index("ux_escalation_policies_name", "name", unique=True),)
 

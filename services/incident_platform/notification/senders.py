@@ -7,18 +7,16 @@ SMTP 5xx, unusable addresses). Details never contain credentials: webhook URLs
 are shown redacted and the SMTP password is only ever handed to ``login``.
 """
 
-import asyncio
 import contextlib
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from enum import StrEnum
 from typing import Any
 
 import httpx
 
+from incident_platform.notification.rules import Reason, SendResult
 from incident_platform.settings import Settings
 
 USER_AGENT = "incident-platform-notifier/1"
@@ -26,48 +24,6 @@ RETRYABLE_HTTP_STATUSES = frozenset({408, 425, 429})
 MAX_RESPONSE_BYTES = 64 * 1024
 # A webhook path segment this long is shown as "…": it is likely a token.
 SECRET_LOOKING_SEGMENT = 16
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-class Reason(StrEnum):
-    """Why a send did not succeed, in few words: the ``reason`` label of
-    ``notification_errors_total`` (the detail has the specifics)."""
-
-    NONE = ""
-    HTTP_STATUS = "http_status"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    INVALID_ADDRESS = "invalid_address"
-    SMTP = "smtp"
-    INCIDENT_GONE = "incident_gone"
-    UNKNOWN_CHANNEL = "unknown_channel"
-    INTERNAL = "internal"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    detail: str
-    # Seconds the receiver asked us to wait (HTTP Retry-After), if it said.
-    retry_after: float | None = None
-    reason: Reason = Reason.NONE
-
-    @classmethod
-    def sent(cls, detail: str) -> "SendResult":
-        return cls(Outcome.SENT, detail)
-
-    @classmethod
-    def retry(cls, detail: str, reason: Reason, retry_after: float | None = None) -> "SendResult":
-        return cls(Outcome.RETRY, detail, retry_after, reason)
-
-    @classmethod
-    def failed(cls, detail: str, reason: Reason) -> "SendResult":
-        return cls(Outcome.FAILED, detail, None, reason)
 
 
 def display_address(channel: str, address: str) -> str:
@@ -224,8 +180,3 @@ def send_email(settings: Settings, message: EmailMessage, recipient: str) -> Sen
             f"SMTP connection error ({type(error).__name__}: {error})", Reason.CONNECTION
         )
     return SendResult.sent(f"accepted by {settings.smtp_host}:{settings.smtp_port}")
-
-
-async def send_email_async(settings: Settings, message: EmailMessage, recipient: str) -> SendResult:
-    """:func:`send_email` in a thread, for callers on an event loop."""
-    return await asyncio.to_thread(send_email, settings, message, recipient)

@@ -1,4 +1,4 @@
-"""On-call schedules as pure rules: no database, no HTTP.
+"""On-call schedules: pure rules (no database, no HTTP) and their adapters.
 
 Where each rule lives:
 
@@ -7,7 +7,8 @@ Where each rule lives:
 * :mod:`.restrictions` - when a layer has anyone at all;
 * :mod:`.rules` - layer and override precedence: :func:`oncall_at`, :func:`render_shifts`;
 * :mod:`.validation` - input checks whose errors name the field;
-* :mod:`.models` - the HTTP shapes (pydantic), :mod:`.ical` - the calendar feed.
+* :mod:`.models` - the HTTP shapes (pydantic), :mod:`.ical` - the calendar feed;
+* :mod:`.tables` and :mod:`.store` - storage, its JSON written by :mod:`.codec`.
 """
 
 from incident_platform.schedule.domain import (

@@ -3,7 +3,8 @@
 They accept exactly the documented JSON (unknown keys are refused), so a bad request
 is answered 422 with the offending field in ``loc``. Datetimes must carry an offset:
 a naive one is refused rather than read in some zone. ``to_domain`` hands the pure
-rules their frozen dataclasses; ``from_domain`` goes back for responses.
+rules their frozen dataclasses; ``from_domain`` goes back for responses (through the
+same JSON as storage, :mod:`.codec`).
 """
 
 from datetime import datetime, time
@@ -11,7 +12,6 @@ from typing import Annotated, Literal, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,17 +19,16 @@ from pydantic import (
     field_validator,
 )
 
+from incident_platform.schedule.codec import layers_to_json
 from incident_platform.schedule.domain import (
     OVERRIDE_LAYER,
     CustomRotation,
     DailyRotation,
     Layer,
-    OnCall,
     Override,
     Restriction,
     Rotation,
     Schedule,
-    Shift,
     WeeklyRotation,
 )
 from incident_platform.schedule.validation import (
@@ -167,10 +166,12 @@ class ScheduleModel(_Strict):
 
     @classmethod
     def from_domain(cls, schedule: Schedule) -> Self:
-        return cls(
-            name=schedule.name,
-            timezone=schedule.timezone,
-            layers=[_layer_from_domain(layer) for layer in schedule.layers],
+        return cls.model_validate(
+            {
+                "name": schedule.name,
+                "timezone": schedule.timezone,
+                "layers": layers_to_json(schedule),
+            }
         )
 
 
@@ -194,33 +195,6 @@ class OverrideModel(_Strict):
     @classmethod
     def from_domain(cls, override: Override) -> Self:
         return cls(user=override.user, start=override.start, end=override.end)
-
-
-class ShiftModel(_Strict):
-    user: str
-    layer: str
-    start: AwareDatetime
-    end: AwareDatetime
-
-    @classmethod
-    def from_domain(cls, shift: Shift) -> Self:
-        return cls(user=shift.user, layer=shift.layer, start=shift.start, end=shift.end)
-
-
-class OnCallModel(_Strict):
-    user: str
-    layer: str
-    shift_start: AwareDatetime
-    shift_end: AwareDatetime
-
-    @classmethod
-    def from_domain(cls, oncall: OnCall) -> Self:
-        return cls(
-            user=oncall.user,
-            layer=oncall.layer,
-            shift_start=oncall.shift_start,
-            shift_end=oncall.shift_end,
-        )
 
 
 def _layer_to_domain(layer: LayerModel) -> Layer:
@@ -249,34 +223,3 @@ def _rotation_to_domain(
     if isinstance(rotation, WeeklyRotationModel):
         return WeeklyRotation(handoff_time, parse_weekday(rotation.handoff_day, "handoff_day"))
     return DailyRotation(handoff_time)
-
-
-def _layer_from_domain(layer: Layer) -> LayerModel:
-    rotation: DailyRotationModel | WeeklyRotationModel | CustomRotationModel
-    match layer.rotation:
-        case CustomRotation(shift_hours=hours):
-            rotation = CustomRotationModel(type="custom", shift_hours=hours)
-        case WeeklyRotation(handoff_time=handoff_time, handoff_day=handoff_day):
-            rotation = WeeklyRotationModel(
-                type="weekly",
-                handoff_time=_format_clock_time(handoff_time),
-                handoff_day=_WEEKDAY_NAMES[handoff_day],
-            )
-        case DailyRotation(handoff_time=handoff_time):
-            rotation = DailyRotationModel(
-                type="daily", handoff_time=_format_clock_time(handoff_time)
-            )
-    return LayerModel(
-        name=layer.name,
-        users=list(layer.users),
-        start=layer.start,
-        rotation=rotation,
-        restrictions=[
-            RestrictionModel(
-                days=[_DAY_NAMES[day] for day in sorted(restriction.days)],
-                start=_format_clock_time(restriction.start),
-                end=_format_clock_time(restriction.end),
-            )
-            for restriction in layer.restrictions
-        ],
-    )

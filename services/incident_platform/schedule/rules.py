@@ -35,6 +35,10 @@ from incident_platform.schedule.wallclock import to_utc
 
 _FIRST_REACH = timedelta(hours=48)
 
+OVERRIDE_REACH = timedelta(days=400)
+"""Override reach rule: an override further than this from an instant cannot change who
+is on call then (no override may last longer), so lookups load only this window."""
+
 
 def render_shifts(
     schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from incident_platform.schedule.domain import Override, Schedule
-from incident_platform.schedule.models import ScheduleModel
-from incident_platform.schedule.tables import OverrideRow, ScheduleRow
-from incident_platform.user.models import User
+from incident_platform.clock import utc_now
+from incident_platform.schedule import domain, tables
+from incident_platform.schedule.codec import layers_to_json, schedule_from_json
+from incident_platform.schedule.rules import OVERRIDE_REACH
+from incident_platform.user.tables import User
 
 
 class ScheduleNotFound(Exception):
@@ -18,37 +19,107 @@ class ScheduleNotFound(Exception):
         super().__init__(f"schedule {schedule_id} not found")
 
 
-def to_model(row: ScheduleRow) -> ScheduleModel:
-    return ScheduleModel.model_validate(
-        {"name": row.name, "timezone": row.timezone, "layers": row.layers}
-    )
+def to_domain(row: tables.Schedule) -> domain.Schedule:
+    return schedule_from_json(row.name, row.timezone, row.layers)
 
 
-def to_domain(row: ScheduleRow) -> Schedule:
-    return to_model(row).to_domain()
-
-
-def get_schedule(session: Session, schedule_id: uuid.UUID) -> ScheduleRow:
-    row = session.get(ScheduleRow, schedule_id)
+def get_schedule(session: Session, schedule_id: uuid.UUID) -> tables.Schedule:
+    row = session.get(tables.Schedule, schedule_id)
     if row is None:
         raise ScheduleNotFound(schedule_id)
     return row
 
 
+def all_schedules(session: Session) -> list[tables.Schedule]:
+    return list(
+        session.execute(select(tables.Schedule).order_by(col(tables.Schedule.name))).scalars()
+    )
+
+
+def new_schedule(schedule: domain.Schedule) -> tables.Schedule:
+    """A row for ``schedule``, not yet added (the caller commits, answering name clashes)."""
+    return tables.Schedule(
+        name=schedule.name, timezone=schedule.timezone, layers=layers_to_json(schedule)
+    )
+
+
+def replace_schedule(row: tables.Schedule, schedule: domain.Schedule) -> None:
+    row.name, row.timezone = schedule.name, schedule.timezone
+    row.layers = layers_to_json(schedule)
+    row.updated_at = utc_now()
+
+
+def add_override(
+    session: Session, schedule_id: uuid.UUID, override: domain.Override
+) -> tables.Override:
+    row = tables.Override(
+        schedule_id=schedule_id,
+        user_id=uuid.UUID(override.user),
+        start_at=override.start,
+        end_at=override.end,
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def schedule_overrides(session: Session, schedule_id: uuid.UUID) -> list[tables.Override]:
+    return list(
+        session.execute(
+            select(tables.Override)
+            .where(col(tables.Override.schedule_id) == schedule_id)
+            .order_by(col(tables.Override.start_at))
+        ).scalars()
+    )
+
+
+def delete_override(session: Session, schedule_id: uuid.UUID, override_id: int) -> bool:
+    """Deletes the override if it belongs to the schedule; False if there is none such."""
+    row = session.get(tables.Override, override_id)
+    if row is None or row.schedule_id != schedule_id:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
+
+
 def overrides_between(
     session: Session, schedule_id: uuid.UUID, start: datetime, end: datetime
-) -> list[Override]:
+) -> list[domain.Override]:
     rows = session.execute(
-        select(OverrideRow).where(
-            col(OverrideRow.schedule_id) == schedule_id,
-            col(OverrideRow.end_at) > start,
-            col(OverrideRow.start_at) < end,
+        select(tables.Override).where(
+            col(tables.Override.schedule_id) == schedule_id,
+            col(tables.Override.end_at) > start,
+            col(tables.Override.start_at) < end,
         )
     ).scalars()
     return [
-        Override(user=str(row.user_id), start=row.start_at, end=row.end_at, sequence=row.id or 0)
+        domain.Override(
+            user=str(row.user_id), start=row.start_at, end=row.end_at, sequence=row.id or 0
+        )
         for row in rows
     ]
+
+
+def overrides_around(
+    session: Session, schedule_id: uuid.UUID, at: datetime
+) -> list[domain.Override]:
+    """The overrides that can matter to who is on call at ``at`` (see ``OVERRIDE_REACH``)."""
+    return overrides_between(session, schedule_id, at - OVERRIDE_REACH, at + OVERRIDE_REACH)
+
+
+def schedules_with_user(session: Session, user_id: uuid.UUID) -> list[str]:
+    """Names of the schedules with ``user_id`` in a layer, sorted."""
+    rows = session.execute(
+        text(
+            "SELECT name FROM schedules WHERE EXISTS ("
+            " SELECT 1 FROM jsonb_array_elements(layers) AS layer"
+            " WHERE layer->'users' ? :user_id) ORDER BY name"
+        ),
+        {"user_id": str(user_id)},
+    ).scalars()
+    return list(rows)
 
 
 def missing_users(session: Session, user_ids: Iterable[str]) -> set[str]:
@@ -68,12 +139,12 @@ def missing_users(session: Session, user_ids: Iterable[str]) -> set[str]:
     return {user_id for user_id in wanted if user_id not in found}
 
 
-def unknown_layer_users(session: Session, model: ScheduleModel) -> list[tuple[str, str]]:
+def unknown_layer_users(session: Session, schedule: domain.Schedule) -> list[tuple[str, str]]:
     """``(field path, user id)`` for every layer user that does not exist."""
-    missing = missing_users(session, (u for layer in model.layers for u in layer.users))
+    missing = missing_users(session, (u for layer in schedule.layers for u in layer.users))
     return [
         (f"layers.{index}.users.{position}", user_id)
-        for index, layer in enumerate(model.layers)
+        for index, layer in enumerate(schedule.layers)
         for position, user_id in enumerate(layer.users)
         if user_id in missing
     ]
@@ -83,15 +154,6 @@ def user_names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
     ids = [uuid.UUID(user_id) for user_id in set(user_ids) if _is_uuid(user_id)]
     rows = session.execute(select(col(User.id), col(User.name)).where(col(User.id).in_(ids)))
     return {str(user_id): name for user_id, name in rows}
-
-
-def policies_using_schedule(session: Session, schedule_id: uuid.UUID) -> list[str]:
-    target = f'[{{"targets": [{{"type": "schedule", "id": "{schedule_id}"}}]}}]'
-    rows = session.execute(
-        text("SELECT name FROM escalation_policies WHERE steps @> CAST(:target AS jsonb)"),
-        {"target": target},
-    ).scalars()
-    return sorted(rows)
 
 
 def _is_uuid(value: str) -> bool:

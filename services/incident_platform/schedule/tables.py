@@ -1,4 +1,4 @@
-"""Schedules and overrides as stored. Layers are kept as the API's JSON: the
+"""Schedules and overrides as stored. Layers are kept as JSON (:mod:`.codec`): the
 schedule is always read and rendered whole, never queried layer by layer."""
 
 import uuid
@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from incident_platform.clock import utc_now
 
 
-class ScheduleRow(SQLModel, table=True):
+class Schedule(SQLModel, table=True):
     __tablename__ = "schedules"
     __table_args__ = (Index("ux_schedules_name", "name", unique=True),)
 
@@ -33,7 +33,7 @@ class ScheduleRow(SQLModel, table=True):
     )
 
 
-class OverrideRow(SQLModel, table=True):
+class Override(SQLModel, table=True):
     __tablename__ = "schedule_overrides"
     __table_args__ = (Index("ix_schedule_overrides_schedule_end", "schedule_id", "end_at"),)
 

@@ -9,8 +9,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from incident_platform.schedule.domain import (
     MAX_SHIFT_HOURS,
@@ -26,6 +25,7 @@ from incident_platform.schedule.domain import (
     WeeklyRotation,
 )
 from incident_platform.schedule.wallclock import NAIVE_DATETIME
+from incident_platform.timezones import iana_zone
 
 WEEKDAY_NAMES: dict[str, Weekday] = {day.name.lower(): day for day in Weekday}
 """``handoff_day`` spelling: monday .. sunday."""
@@ -72,15 +72,11 @@ def parse_day(text: str, field: str) -> Weekday:
 
 
 def parse_timezone(name: str, field: str = "timezone") -> ZoneInfo:
-    """An IANA zone name such as ``"Europe/Paris"``; nothing local or guessed."""
-    if name not in _iana_zone_names():
-        raise FieldError(
-            field, f"unknown time zone {name!r}, expected an IANA name like Europe/Paris"
-        )
+    """:func:`incident_platform.timezones.iana_zone`, its error naming ``field``."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(field, f"unknown time zone {name!r}") from None
+        return iana_zone(name)
+    except ValueError as error:
+        raise FieldError(field, str(error)) from None
 
 
 def require_aware(value: datetime, field: str) -> datetime:
@@ -169,13 +165,3 @@ def _require_clock_time(value: time, field: str) -> None:
     # Zone-free whole minutes only: the zone is the schedule's, and "HH:MM" is the contract.
     if value.tzinfo is not None or value.second or value.microsecond:
         raise FieldError(field, 'must be a whole-minute local time ("HH:MM") without a zone')
-
-
-# Present on disk but not zones anyone should schedule in: the host's own zone
-# (a guess by another name) and tzdata's "zone not configured" placeholder.
-_NOT_SCHEDULING_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-@cache
-def _iana_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones()) - _NOT_SCHEDULING_ZONES

@@ -35,3 +35,59 @@ def test_routed_services_are_listed_by_name_for_viewers(
         ("search", second),
     ]
     assert httpx.get(platform.oncall.url + "/api/v1/services").status_code == 401
+
+
+def test_first_paged_resolves_the_first_step_only(oncall_api: httpx.Client) -> None:
+    alice = create_user(oncall_api, "alice", [{"type": "email", "address": "alice@example.test"}])
+    bob = create_user(oncall_api, "bob")
+    steps = [
+        {
+            "delay_minutes": 0,
+            "targets": [
+                {"type": "user", "id": alice},
+                {"type": "user", "id": bob},
+                {"type": "webhook", "url": "https://hooks.example.test/page"},
+            ],
+        },
+        {"delay_minutes": 10, "targets": [{"type": "user", "id": bob}]},
+    ]
+    policy = create_policy(oncall_api, "payments", steps)
+    route(oncall_api, "checkout", policy)
+
+    paged = oncall_api.get("/api/v1/oncall", params={"service": "checkout"})
+
+    assert paged.status_code == 200, paged.text
+    body = paged.json()
+    assert body["service"] == "checkout"
+    assert body["escalation_policy"] == {"id": policy, "name": "payments"}
+    assert body["step"] == 1
+    assert body["targets"] == [
+        {
+            "target": "alice (user)",
+            "users": [{"id": alice, "name": "alice"}],
+            "addresses": [{"channel": "email", "address": "alice@example.test"}],
+            "problem": None,
+        },
+        {
+            "target": "bob (user)",
+            "users": [],
+            "addresses": [],
+            "problem": "bob has no contact methods",
+        },
+        {
+            "target": "webhook https://hooks.example.test/page",
+            "users": [],
+            "addresses": [{"channel": "webhook", "address": "https://hooks.example.test/page"}],
+            "problem": None,
+        },
+    ]
+
+
+def test_routing_to_an_unknown_policy_is_422_and_writes_nothing(
+    oncall_api: httpx.Client,
+) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    refused = oncall_api.put("/api/v1/services/search", json={"escalation_policy_id": missing})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "escalation_policy_id"]
+    assert oncall_api.get("/api/v1/services").json() == {"data": [], "count": 0}

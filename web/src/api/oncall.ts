@@ -356,6 +356,12 @@ export interface components {
             status: string | null;
         };
         /**
+         * Channel
+         * @description How a message reaches someone; also the ``type`` of a user's contact method.
+         * @enum {string}
+         */
+        Channel: "webhook" | "slack" | "email";
+        /**
          * ConflictDetail
          * @description 409: the sentence, and the facts it is about (current status, blocking objects).
          */
@@ -373,13 +379,8 @@ export interface components {
         ContactMethod: {
             /** Address */
             address: string;
-            type: components["schemas"]["ContactType"];
+            type: components["schemas"]["Channel"];
         };
-        /**
-         * ContactType
-         * @enum {string}
-         */
-        ContactType: "webhook" | "slack" | "email";
         /** CustomRotationModel */
         CustomRotationModel: {
             /** Shift Hours */

@@ -3,16 +3,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, field_error, not_found
 from incident_platform.api.openapi import CONFLICT
-from incident_platform.clock import utc_now
+from incident_platform.escalation import rules, store, tables
 from incident_platform.escalation.models import EscalationPolicyModel
-from incident_platform.escalation.store import unknown_targets
-from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
 
 router = APIRouter(prefix="/api/v1/escalation-policies", tags=["escalation policies"])
 
@@ -28,35 +24,29 @@ class EscalationPoliciesPublic(BaseModel):
     count: int
 
 
-def to_public(row: EscalationPolicyRow) -> EscalationPolicyPublic:
+def to_public(row: tables.EscalationPolicy) -> EscalationPolicyPublic:
+    shape = EscalationPolicyModel.from_domain(store.to_policy(row)).model_dump()
     return EscalationPolicyPublic.model_validate(
-        {
-            "id": row.id,
-            "name": row.name,
-            "steps": row.steps,
-            "repeat": row.repeat,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
+        {**shape, "id": row.id, "created_at": row.created_at, "updated_at": row.updated_at}
     )
 
 
-def _load(session: SessionDep, policy_id: uuid.UUID) -> EscalationPolicyRow:
-    row = session.get(EscalationPolicyRow, policy_id)
+def _load(session: SessionDep, policy_id: uuid.UUID) -> tables.EscalationPolicy:
+    row = store.get_policy(session, policy_id)
     if row is None:
         raise not_found(f"escalation policy {policy_id} not found")
     return row
 
 
-def _check_targets(session: SessionDep, body: EscalationPolicyModel) -> None:
-    problems = unknown_targets(session, body)
+def _check_targets(session: SessionDep, policy: rules.EscalationPolicy) -> None:
+    problems = store.unknown_targets(session, policy)
     if problems:
         path, message = problems[0]
         location = tuple(int(p) if p.isdigit() else p for p in path.split("."))
         raise field_error(location, message)
 
 
-def _save(session: SessionDep, row: EscalationPolicyRow) -> None:
+def _save(session: SessionDep, row: tables.EscalationPolicy) -> None:
     commit_unique(session, row, "name", f"a policy named {row.name!r} already exists")
 
 
@@ -64,9 +54,9 @@ def _save(session: SessionDep, row: EscalationPolicyRow) -> None:
 def create_policy(
     body: EscalationPolicyModel, session: SessionDep, _: AdminDep
 ) -> EscalationPolicyPublic:
-    _check_targets(session, body)
-    document = body.model_dump(mode="json")
-    row = EscalationPolicyRow(name=body.name, steps=document["steps"], repeat=body.repeat)
+    policy = body.to_domain()
+    _check_targets(session, policy)
+    row = store.new_policy(policy)
     session.add(row)
     _save(session, row)
     return to_public(row)
@@ -74,10 +64,7 @@ def create_policy(
 
 @router.get("", response_model=EscalationPoliciesPublic)
 def list_policies(session: SessionDep, _: ViewerDep) -> EscalationPoliciesPublic:
-    rows = session.execute(
-        select(EscalationPolicyRow).order_by(col(EscalationPolicyRow.name))
-    ).scalars()
-    data = [to_public(row) for row in rows]
+    data = [to_public(row) for row in store.all_policies(session)]
     return EscalationPoliciesPublic(data=data, count=len(data))
 
 
@@ -91,30 +78,18 @@ def update_policy(
     policy_id: uuid.UUID, body: EscalationPolicyModel, session: SessionDep, _: AdminDep
 ) -> EscalationPolicyPublic:
     row = _load(session, policy_id)
-    _check_targets(session, body)
-    row.name, row.repeat = body.name, body.repeat
-    row.steps = body.model_dump(mode="json")["steps"]
-    row.updated_at = utc_now()
+    policy = body.to_domain()
+    _check_targets(session, policy)
+    store.replace_policy(row, policy)
     _save(session, row)
     return to_public(row)
 
 
 @router.delete("/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_policy(policy_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
-    row = _load(session, policy_id)
-    services = (
-        session.execute(
-            select(col(ServiceRouting.service)).where(
-                col(ServiceRouting.escalation_policy_id) == policy_id
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if services:
-        raise conflict(
-            f"escalation policy {row.name!r} routes service {', '.join(sorted(services))}",
-            services=sorted(services),
-        )
-    session.delete(row)
-    session.commit()
+    try:
+        store.delete_policy(session, policy_id)
+    except store.PolicyNotFound as error:
+        raise not_found(str(error)) from error
+    except store.PolicyInUse as error:
+        raise conflict(str(error), services=error.services) from error

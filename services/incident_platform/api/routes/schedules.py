@@ -4,8 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlmodel import col
 
 from incident_platform.api.deps import (
     CREDENTIAL_OF,
@@ -29,6 +27,8 @@ from incident_platform.api.errors import (
 from incident_platform.api.openapi import CONFLICT
 from incident_platform.auth.rules import Principal, Role
 from incident_platform.clock import utc_now
+from incident_platform.escalation.store import policies_targeting
+from incident_platform.schedule import domain, store, tables
 from incident_platform.schedule.ical import schedule_to_ics
 from incident_platform.schedule.models import OverrideModel, ScheduleModel
 from incident_platform.schedule.rules import oncall_at, render_shifts
@@ -36,13 +36,12 @@ from incident_platform.schedule.store import (
     ScheduleNotFound,
     get_schedule,
     missing_users,
+    overrides_around,
     overrides_between,
-    policies_using_schedule,
     to_domain,
     unknown_layer_users,
     user_names,
 )
-from incident_platform.schedule.tables import OverrideRow, ScheduleRow
 from incident_platform.storable import AwareInstant, DatabaseId
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
@@ -101,28 +100,22 @@ class OverridesPublic(BaseModel):
     count: int
 
 
-def to_public(row: ScheduleRow) -> SchedulePublic:
+def to_public(row: tables.Schedule) -> SchedulePublic:
+    shape = ScheduleModel.from_domain(to_domain(row)).model_dump()
     return SchedulePublic.model_validate(
-        {
-            "id": row.id,
-            "name": row.name,
-            "timezone": row.timezone,
-            "layers": row.layers,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
+        {**shape, "id": row.id, "created_at": row.created_at, "updated_at": row.updated_at}
     )
 
 
-def _load(session: SessionDep, schedule_id: uuid.UUID) -> ScheduleRow:
+def _load(session: SessionDep, schedule_id: uuid.UUID) -> tables.Schedule:
     try:
         return get_schedule(session, schedule_id)
     except ScheduleNotFound as error:
         raise not_found(str(error)) from error
 
 
-def _check_users(session: SessionDep, body: ScheduleModel) -> None:
-    unknown = unknown_layer_users(session, body)
+def _check_users(session: SessionDep, schedule: domain.Schedule) -> None:
+    unknown = unknown_layer_users(session, schedule)
     if unknown:
         path, user_id = unknown[0]
         raise field_error(tuple(_path(path)), f"unknown user {user_id}")
@@ -132,15 +125,15 @@ def _path(dotted: str) -> list[str | int]:
     return [int(part) if part.isdigit() else part for part in dotted.split(".")]
 
 
-def _save(session: SessionDep, row: ScheduleRow) -> None:
+def _save(session: SessionDep, row: tables.Schedule) -> None:
     commit_unique(session, row, "name", f"a schedule named {row.name!r} already exists")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SchedulePublic)
 def create_schedule(body: ScheduleModel, session: SessionDep, _: AdminDep) -> SchedulePublic:
-    _check_users(session, body)
-    document = body.model_dump(mode="json")
-    row = ScheduleRow(name=body.name, timezone=body.timezone, layers=document["layers"])
+    schedule = body.to_domain()
+    _check_users(session, schedule)
+    row = store.new_schedule(schedule)
     session.add(row)
     _save(session, row)
     return to_public(row)
@@ -148,8 +141,7 @@ def create_schedule(body: ScheduleModel, session: SessionDep, _: AdminDep) -> Sc
 
 @router.get("", response_model=SchedulesPublic)
 def list_schedules(session: SessionDep, _: ViewerDep) -> SchedulesPublic:
-    rows = session.execute(select(ScheduleRow).order_by(col(ScheduleRow.name))).scalars()
-    data = [to_public(row) for row in rows]
+    data = [to_public(row) for row in store.all_schedules(session)]
     return SchedulesPublic(data=data, count=len(data))
 
 
@@ -200,10 +192,9 @@ def update_schedule(
     schedule_id: uuid.UUID, body: ScheduleModel, session: SessionDep, _: AdminDep
 ) -> SchedulePublic:
     row = _load(session, schedule_id)
-    _check_users(session, body)
-    row.name, row.timezone = body.name, body.timezone
-    row.layers = body.model_dump(mode="json")["layers"]
-    row.updated_at = utc_now()
+    schedule = body.to_domain()
+    _check_users(session, schedule)
+    store.replace_schedule(row, schedule)
     _save(session, row)
     return to_public(row)
 
@@ -211,7 +202,7 @@ def update_schedule(
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_schedule(schedule_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
     row = _load(session, schedule_id)
-    policies = policies_using_schedule(session, schedule_id)
+    policies = policies_targeting(session, "schedule", schedule_id)
     if policies:
         raise conflict(
             f"schedule {row.name!r} is used by escalation policy {', '.join(policies)}",
@@ -233,8 +224,7 @@ def who_is_on_call(
 ) -> OnCallPublic:
     row = _load(session, schedule_id)
     instant = at or utc_now()
-    window = timedelta(days=400)
-    overrides = overrides_between(session, row.id, instant - window, instant + window)
+    overrides = overrides_around(session, row.id, instant)
     found = oncall_at(to_domain(row), overrides, instant)
     if found is None:
         return OnCallPublic(user=None)
@@ -276,7 +266,7 @@ def shifts(
     return ShiftsPublic(data=data, count=len(data))
 
 
-def _override_public(row: OverrideRow) -> OverridePublic:
+def _override_public(row: tables.Override) -> OverridePublic:
     return OverridePublic(
         id=row.id or 0,
         user=str(row.user_id),
@@ -295,24 +285,15 @@ def create_override(
     _load(session, schedule_id)
     if missing_users(session, [body.user]):
         raise field_error(("user",), f"unknown user {body.user}")
-    row = OverrideRow(
-        schedule_id=schedule_id, user_id=uuid.UUID(body.user), start_at=body.start, end_at=body.end
-    )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
+    # The store assigns the creation order (the row id) that ranks overlapping overrides.
+    row = store.add_override(session, schedule_id, body.to_domain(sequence=0))
     return _override_public(row)
 
 
 @router.get("/{schedule_id}/overrides", response_model=OverridesPublic)
 def list_overrides(schedule_id: uuid.UUID, session: SessionDep, _: ViewerDep) -> OverridesPublic:
     _load(session, schedule_id)
-    rows = session.execute(
-        select(OverrideRow)
-        .where(col(OverrideRow.schedule_id) == schedule_id)
-        .order_by(col(OverrideRow.start_at))
-    ).scalars()
-    data = [_override_public(row) for row in rows]
+    data = [_override_public(row) for row in store.schedule_overrides(session, schedule_id)]
     return OverridesPublic(data=data, count=len(data))
 
 
@@ -323,8 +304,5 @@ def delete_override(
     session: SessionDep,
     _: ResponderDep,
 ) -> None:
-    row = session.get(OverrideRow, override_id)
-    if row is None or row.schedule_id != schedule_id:
+    if not store.delete_override(session, schedule_id, override_id):
         raise not_found(f"override {override_id} not found in schedule {schedule_id}")
-    session.delete(row)
-    session.commit()

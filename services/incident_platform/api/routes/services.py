@@ -11,8 +11,9 @@ from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import field_error, not_found
 from incident_platform.api.openapi import ErrorDetail, json_answer
 from incident_platform.clock import utc_now
-from incident_platform.escalation.store import TargetResolver, policy_for_service, to_policy
-from incident_platform.escalation.tables import EscalationPolicyRow, ServiceRouting
+from incident_platform.escalation import store
+from incident_platform.escalation.store import ResolvedTarget
+from incident_platform.escalation.tables import ServiceRouting
 from incident_platform.storable import StorableStr
 
 router = APIRouter(tags=["services"])
@@ -62,19 +63,12 @@ def list_routing(session: SessionDep, _: ViewerDep) -> RoutingsPublic:
 def route_service(
     service: ServiceName, body: RoutingUpdate, session: SessionDep, _: AdminDep
 ) -> RoutingPublic:
-    if session.get(EscalationPolicyRow, body.escalation_policy_id) is None:
+    try:
+        routing = store.route_service(session, service, body.escalation_policy_id)
+    except store.PolicyNotFound as error:
         raise field_error(
             ("escalation_policy_id",), f"unknown escalation policy {body.escalation_policy_id}"
-        )
-    routing = session.get(ServiceRouting, service)
-    if routing is None:
-        routing = ServiceRouting(service=service, escalation_policy_id=body.escalation_policy_id)
-        session.add(routing)
-    else:
-        routing.escalation_policy_id = body.escalation_policy_id
-        routing.updated_at = utc_now()
-    session.commit()
-    session.refresh(routing)
+        ) from error
     return RoutingPublic.model_validate(routing, from_attributes=True)
 
 
@@ -98,32 +92,25 @@ def first_paged(
     _: ViewerDep,
 ) -> FirstPaged:
     """Who an incident of ``service`` would page first, right now."""
-    row = policy_for_service(session, service)
-    if row is None:
+    page = store.first_paged(session, service, utc_now())
+    if page is None:
         raise not_found(f"service {service!r} has no escalation policy")
-    policy = to_policy(row)
-    now = utc_now()
-    resolver = TargetResolver(session, now)
-    targets = []
-    for target in policy.steps[0].targets:
-        resolved = resolver.resolve(target)
-        people = {
-            str(r.user_id): r.user_name or "" for r in resolved.recipients if r.user_id is not None
-        }
-        targets.append(
-            PagedTarget(
-                target=resolved.description,
-                users=[{"id": uid, "name": name} for uid, name in people.items()],
-                addresses=[
-                    {"channel": r.channel, "address": r.address} for r in resolved.recipients
-                ],
-                problem=resolved.problem,
-            )
-        )
     return FirstPaged(
         service=service,
-        escalation_policy={"id": str(row.id), "name": row.name},
+        escalation_policy={"id": str(page.policy_id), "name": page.policy_name},
         step=1,
-        at=now,
-        targets=targets,
+        at=page.at,
+        targets=[_paged_target(resolved) for resolved in page.targets],
+    )
+
+
+def _paged_target(resolved: ResolvedTarget) -> PagedTarget:
+    people = {
+        str(r.user_id): r.user_name or "" for r in resolved.recipients if r.user_id is not None
+    }
+    return PagedTarget(
+        target=resolved.description,
+        users=[{"id": user_id, "name": name} for user_id, name in people.items()],
+        addresses=[{"channel": r.channel, "address": r.address} for r in resolved.recipients],
+        problem=resolved.problem,
     )

@@ -1,13 +1,15 @@
 import uuid
 
 from fastapi import APIRouter, status
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import col
 
 from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, not_found
 from incident_platform.api.openapi import CONFLICT
-from incident_platform.user.models import User, UserCreate, UserPublic, UsersPublic
+from incident_platform.user import store
+from incident_platform.user.models import UserCreate, UserPublic, UsersPublic
+from incident_platform.user.tables import User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -17,7 +19,7 @@ def to_public(user: User) -> UserPublic:
 
 
 def _load(session: SessionDep, user_id: uuid.UUID) -> User:
-    user = session.get(User, user_id)
+    user = store.get_user(session, user_id)
     if user is None:
         raise not_found(f"user {user_id} not found")
     return user
@@ -65,34 +67,9 @@ def update_user(
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_user(user_id: uuid.UUID, session: SessionDep, _: AdminDep) -> None:
-    user = _load(session, user_id)
-    # Deleting someone a schedule or policy still pages would silently leave a gap.
-    schedules = (
-        session.execute(
-            text(
-                "SELECT name FROM schedules WHERE EXISTS ("
-                " SELECT 1 FROM jsonb_array_elements(layers) AS layer"
-                " WHERE layer->'users' ? :user_id) ORDER BY name"
-            ),
-            {"user_id": str(user_id)},
-        )
-        .scalars()
-        .all()
-    )
-    policies = (
-        session.execute(
-            text("SELECT name FROM escalation_policies WHERE steps @> CAST(:target AS jsonb)"),
-            {"target": f'[{{"targets": [{{"type": "user", "id": "{user_id}"}}]}}]'},
-        )
-        .scalars()
-        .all()
-    )
-    if schedules or policies:
-        places = [*(f"schedule {s}" for s in schedules), *(f"policy {p}" for p in policies)]
+    try:
+        store.delete_user(session, _load(session, user_id))
+    except store.StillOnCall as error:
         raise conflict(
-            f"user {user.name} is still on call: remove them from {', '.join(places)}",
-            schedules=list(schedules),
-            escalation_policies=list(policies),
-        )
-    session.delete(user)
-    session.commit()
+            str(error), schedules=error.schedules, escalation_policies=error.policies
+        ) from error

@@ -6,13 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident_platform.notification.delivery import (
-    BACKOFF_CAP_SECONDS,
-    final_outcome,
-    next_attempt_delay,
-    retry_delay,
-)
-from incident_platform.notification.senders import Outcome, Reason, SendResult
+from incident_platform.notification.retry import final_outcome, next_attempt_delay, retry_delay
+from incident_platform.notification.rules import Outcome, Reason, SendResult
+
+FIVE_MINUTES = 300.0
+# The documented schedule written out, not computed: 2 s doubling per failed try, up to
+# the five-minute cap from the ninth try on.
+CEILING_SECONDS = {1: 2.0, 2: 4.0, 3: 8.0, 4: 16.0, 5: 32.0, 6: 64.0, 7: 128.0, 8: 256.0}
+
+
+def expected_ceiling(n: int) -> float:
+    return CEILING_SECONDS.get(n, FIVE_MINUTES)
+
 
 attempts = st.integers(min_value=1, max_value=1000)
 jitters = st.floats(min_value=0.0, max_value=1.0)
@@ -31,9 +36,19 @@ def test_schedule_without_jitter_spread() -> None:
 
 @given(attempts, jitters)
 def test_delay_is_between_half_and_all_of_the_capped_exponential(n: int, jitter: float) -> None:
-    ceiling = min(2.0 ** min(n, 32), BACKOFF_CAP_SECONDS)
+    ceiling = expected_ceiling(n)
     delay = seconds(retry_delay(n, jitter))
-    assert ceiling / 2 <= delay <= ceiling <= BACKOFF_CAP_SECONDS
+    assert ceiling / 2 <= delay <= ceiling <= FIVE_MINUTES
+
+
+@pytest.mark.parametrize(
+    ("n", "jitter", "expected"),
+    [(1, 0.5, 1.5), (3, 0.25, 5.0), (8, 0.5, 192.0), (9, 0.5, 225.0), (1000, 0.0, 150.0)],
+)
+def test_jitter_scales_the_delay_linearly_between_half_and_all(
+    n: int, jitter: float, expected: float
+) -> None:
+    assert seconds(retry_delay(n, jitter)) == pytest.approx(expected)
 
 
 @given(attempts, jitters)
@@ -57,7 +72,7 @@ def test_retry_after_lengthens_but_is_capped() -> None:
     assert next_attempt_delay(1, 1.0, None) == timedelta(seconds=2)
     assert next_attempt_delay(1, 1.0, 120) == timedelta(seconds=120)
     assert next_attempt_delay(1, 1.0, 0) == timedelta(seconds=2)
-    assert next_attempt_delay(1, 1.0, 86400) == timedelta(seconds=BACKOFF_CAP_SECONDS)
+    assert next_attempt_delay(1, 1.0, 86400) == timedelta(seconds=FIVE_MINUTES)
 
 
 def test_final_outcome() -> None:

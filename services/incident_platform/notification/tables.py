@@ -7,7 +7,6 @@ and a crash mid-delivery leaves the row to be retried rather than lost.
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, func, text
@@ -15,20 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from incident_platform.clock import utc_now
-
-
-class Channel(StrEnum):
-    WEBHOOK = "webhook"
-    SLACK = "slack"
-    EMAIL = "email"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    # An escalation page still waiting for a retry when its incident stopped escalating.
-    CANCELLED = "cancelled"
+from incident_platform.notification.rules import Channel, DeliveryStatus
 
 
 class Notification(SQLModel, table=True):
