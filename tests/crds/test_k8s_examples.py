@@ -201,9 +201,7 @@ def test_invalid_examples_are_valid_once_fixed(
         ),
         "silence-without-end.yaml": lambda d: d["spec"].update(duration="2h"),
         "silence-end-and-duration.yaml": lambda d: d["spec"].pop("duration"),
-        "silence-regex-not-a-boolean.yaml": lambda d: d["spec"]["matchers"][0].update(
-            isRegex=True
-        ),
+        "silence-regex-not-a-boolean.yaml": lambda d: d["spec"]["matchers"][0].update(isRegex=True),
     }
     for name, fix in fixes.items():
         (doc,) = yaml_docs(EXAMPLES / "invalid" / name)
@@ -252,9 +250,18 @@ STATUS_SAMPLES: dict[str, dict[str, Any]] = {
     },
     "schedule-synced-int-id": {"syncedId": 7, "phase": "Synced", "observedGeneration": 1},
     "policy-synced-string-id": {"syncedId": "ep-7f3a", "phase": "Synced"},
+    "silence-active": {
+        "silenceID": "6f1f5bd6-57c5-4d53-9b41-0f3f1d1b8d2e",
+        "state": "active",
+        "startsAt": "2026-12-05T22:00:00Z",
+        "endsAt": "2026-12-06T00:00:00Z",
+        "message": "silence 6f1f5bd6-57c5-4d53-9b41-0f3f1d1b8d2e is active",
+        "observedGeneration": 1,
+        "conditions": [{**CONDITION, "reason": "Active"}],
+    },
 }
 STATUS_KIND = {"alert": "Alert", "incident": "Incident", "schedule": "OnCallSchedule",
-               "policy": "EscalationPolicy"}  # fmt: skip
+               "policy": "EscalationPolicy", "silence": "Silence"}  # fmt: skip
 
 
 def _with_status(name: str, status: dict[str, Any], yaml_docs: LoadDocs) -> dict[str, Any]:
@@ -306,6 +313,9 @@ def test_status_the_operator_writes_validates(
         ("incident-acknowledged", {"createdAt": "yesterday"}, ("status.createdAt", "format")),
         ("schedule-synced-int-id", {"syncedId": 7.5}, ("status.syncedId", "type")),
         ("policy-synced-string-id", {"phase": "Correlated"}, ("status.phase", "enum")),
+        ("silence-active", {"state": "silenced"}, ("status.state", "enum")),
+        ("silence-active", {"endsAt": "tomorrow"}, ("status.endsAt", "format")),
+        ("silence-active", {"silenceID": 7}, ("status.silenceID", "type")),
     ],
 )
 def test_wrong_status_is_refused(

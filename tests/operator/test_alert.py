@@ -20,14 +20,8 @@ from support.platform import Platform
 from support.services import free_port
 
 LOGGER = logging.getLogger("tests.operator")
-
-
 NAMESPACE = "incident-platform"
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 pytestmark = pytest.mark.asyncio
 
 

@@ -27,23 +27,11 @@ from incident_operator.oncallschedule import (
 from support.oncall import create_policy, create_user, route
 
 REPO = Path(__file__).resolve().parents[2]
-
-
 LOGGER = logging.getLogger("tests.operator.oncall")
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 BASE = f"/apis/{API}/namespaces"
-
-
 MERGE = {"Content-Type": "application/merge-patch+json"}
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 Handler = Callable[..., Any]
 
 

@@ -16,14 +16,8 @@ from support.database import connect
 from support.platform import Platform
 
 LOGGER = logging.getLogger("tests.operator")
-
-
 NAMESPACE = "incident-platform"
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 pytestmark = pytest.mark.asyncio
 
 

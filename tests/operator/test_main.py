@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -24,26 +28,12 @@ from support.platform import Platform
 from support.services import free_port
 
 T = TypeVar("T")
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
-
-
 NAMESPACE = "incident-platform"
-
-
 BASE = "/apis/incident-platform.io/v1alpha1/namespaces"
-
-
 ALERTS = f"{BASE}/shop/alerts"
-
-
 INCIDENTS = f"{BASE}/{NAMESPACE}/incidents"
-
-
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -280,17 +270,9 @@ def test_a_restart_makes_no_duplicates(
 
 
 REPO = Path(__file__).resolve().parents[2]
-
-
 LOGGER = logging.getLogger("tests.operator.oncall")
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
-
-
 Handler = Callable[..., Any]
 
 
@@ -485,3 +467,31 @@ def test_a_restart_resyncs_without_duplicates_and_heals_unknown_users(
         eventually(lambda: kube_status(kube, path).get("phase") == "Synced", "the resync")
     assert kube_status(kube, path)["syncedId"] == schedule_id
     assert [s["id"] for s in service_items(oncall_api, "schedules")] == [schedule_id]
+
+
+def test_the_operator_imports_nothing_of_the_services() -> None:
+    """The operator talks to the platform over HTTP only: no module of it imports the
+    services' package, and loading every handler loads none of it."""
+    package = REPO / "operator" / "incident_operator"
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not [n for n in names if n.split(".")[0] == "incident_platform"], path
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, incident_operator.main;"
+            " print(sorted(m for m in sys.modules if m.startswith('incident_platform')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ONCALL_API_TOKEN": "ipt_x"},
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stdout

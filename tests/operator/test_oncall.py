@@ -16,20 +16,10 @@ from kopf.testing import KopfRunner
 from incident_operator.builders.status import apply_merge_patch
 
 LOGGER = logging.getLogger("tests.operator.oncall")
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 BASE = f"/apis/{API}/namespaces"
-
-
 T = TypeVar("T")
-
-
 RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
-
-
 Handler = Callable[..., Any]
 
 

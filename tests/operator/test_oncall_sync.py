@@ -28,17 +28,9 @@ from support.oncall import create_user, daily_schedule
 from support.services import free_port
 
 LOGGER = logging.getLogger("tests.operator.oncall")
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 BASE = f"/apis/{API}/namespaces"
-
-
 MERGE = {"Content-Type": "application/merge-patch+json"}
-
-
 Handler = Callable[..., Any]
 
 

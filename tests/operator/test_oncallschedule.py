@@ -22,17 +22,9 @@ from incident_operator.oncallschedule import (
 from support.oncall import create_user
 
 REPO = Path(__file__).resolve().parents[2]
-
-
 LOGGER = logging.getLogger("tests.operator.oncall")
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 Handler = Callable[..., Any]
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import SecretStr, ValidationError
 
-from incident_operator.settings import Config, oncall_sync_enabled
+from incident_operator.settings import Config, oncall_sync_enabled, silence_refresh_seconds
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,3 +66,17 @@ def test_on_call_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     config = Config(platform_integration_key="k", platform_api_token="t")
     assert config.oncall_api_token == SecretStr("ipt_a-secret")
     assert config.oncall_url == "http://oncall.example:8003"
+
+
+def test_the_silence_timer_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SILENCE_REFRESH_SECONDS", raising=False)
+    assert silence_refresh_seconds() == 60
+    assert (
+        Config(platform_integration_key="k", platform_api_token="t").silence_refresh_seconds == 60
+    )
+    monkeypatch.setenv("SILENCE_REFRESH_SECONDS", "5")
+    assert silence_refresh_seconds() == 5
+    assert Config(platform_integration_key="k", platform_api_token="t").silence_refresh_seconds == 5
+    monkeypatch.setenv("SILENCE_REFRESH_SECONDS", "0")
+    with pytest.raises(ValidationError, match="silence_refresh_seconds"):
+        silence_refresh_seconds()

@@ -18,8 +18,6 @@ from incident_operator.builders.status import apply_merge_patch
 from incident_operator.models import IngestResult
 
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
 
 

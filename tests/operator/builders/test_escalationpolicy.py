@@ -18,11 +18,7 @@ from incident_operator.builders.oncall import (
 from incident_platform.escalation.models import EscalationPolicyModel
 
 REPO = Path(__file__).resolve().parents[3]
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
 
 

@@ -21,8 +21,6 @@ from incident_operator.builders.status import apply_merge_patch
 from incident_operator.models import PlatformIncident
 
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
 
 

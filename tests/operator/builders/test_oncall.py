@@ -20,11 +20,7 @@ from incident_operator.builders.oncall import (
 from incident_operator.builders.status import apply_merge_patch
 
 REPO = Path(__file__).resolve().parents[3]
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 Problems = Callable[[Mapping[str, Any]], list[str]]
 
 

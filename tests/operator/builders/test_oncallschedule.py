@@ -18,11 +18,7 @@ from incident_operator.builders.oncallschedule import schedule_request
 from incident_platform.schedule.models import ScheduleModel
 
 REPO = Path(__file__).resolve().parents[3]
-
-
 API = "incident-platform.io/v1alpha1"
-
-
 EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
 
 

@@ -14,8 +14,6 @@ from incident_operator.builders.status import apply_merge_patch, condition, rfc3
 from incident_operator.models import PlatformIncident
 
 Problems = Callable[[Mapping[str, Any]], list[str]]
-
-
 NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
 
 
