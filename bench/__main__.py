@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 import sys
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -25,6 +26,7 @@ from bench.report import (
     machine,
     markdown,
     noise_lines,
+    statements_text,
     text_table,
     verdicts,
     write_doc,
@@ -60,7 +62,41 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="the document to update",
     )
     parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPO_ROOT / ".data" / "bench",
+        help="where logs, raw wrk output and results.json go (emptied first)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("own", "shared"),
+        default="own",
+        help="own: start a PostgreSQL 15 with pg_stat_statements for the run (default, when"
+        " the Debian binaries are there); shared: $DATABASE_URL, else 127.0.0.1:5432,"
+        " else embedded",
+    )
+    parser.add_argument(
+        "--list-incidents", type=int, default=100_000, help="incidents behind the list rows"
+    )
+    parser.add_argument(
+        "--engine-incidents",
+        type=int,
+        default=10_000,
+        help="open incidents whose escalations one engine tick starts",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a check of the harness, not a measurement: 1 s rows, no warm-up, no waiting"
+        " for quiet, 1,000 incidents listed, 200 escalations; leaves the doc alone",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.wait_quiet = 1.0, 0.0, 0.0
+        args.list_incidents, args.engine_incidents = 1_000, 200
+        args.no_doc = True
+    return args
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -76,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         warmup_seconds=args.warmup,
         workers=args.workers,
         profile=args.profile,
+        list_incidents=args.list_incidents,
+        engine_incidents=args.engine_incidents,
     )
     wanted = {key.strip() for key in args.only.split(",") if key.strip()}
     scenarios = [s for s in SCENARIOS if not wanted or s.key in wanted]
@@ -85,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     wrk = ensure_wrk()
-    work_dir = fresh_dir(REPO_ROOT / ".data" / "bench")
-    database = BenchDatabase(REPO_ROOT / ".data" / "bench-postgres")
+    work_dir = fresh_dir(args.work_dir)
+    database = BenchDatabase(REPO_ROOT / ".data" / "bench-postgres", own=args.database == "own")
     rows: list[Row] = []
     failures: list[str] = []
     noisy: list[str] = []
@@ -97,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         database.create()
         context = Context(options=options, wrk=wrk, database=database, work_dir=work_dir)
         facts = machine(database.describe(), wrk_version(wrk))
+        for name, value in facts.items():
+            print(f"  {name}: {value}", flush=True)
+        if not database.statements:
+            print("  (pg_stat_statements is not preloaded: no statement profile)", flush=True)
         for scenario in scenarios:
             try:
                 context.use(scenario.stack)
@@ -109,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 result = scenario.run(context)
             except (WrkError, RuntimeError, OSError, httpx.HTTPError, psycopg.Error) as error:
+                message = f"ROW ({scenario.key}) FAILED TO RUN: {error}"
+                print(f"!!! {message}", flush=True)
+                failures.append(message)
+                continue
+            except Exception as error:  # a broken row must not lose the rows measured so far
+                traceback.print_exc()
                 message = f"ROW ({scenario.key}) FAILED TO RUN: {error}"
                 print(f"!!! {message}", flush=True)
                 failures.append(message)
@@ -152,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\nCPU during the measured run, % of all cores:")
     print(cpu_text_table(rows))
     print(f"({load}; logs and raw wrk output in {work_dir})")
+    profile = statements_text(rows)
+    if profile:
+        print("\nWhere PostgreSQL's execution time went (pg_stat_statements, top 3 per row):")
+        print(profile)
+    print("\nMachine:")
+    for name, value in facts.items():
+        print(f"  {name}: {value}")
     during = noise_lines(rows)
     flagged = {line.split(")")[0] for line in during}
     warnings = during + [line for line in noisy if line.split(")")[0] not in flagged]

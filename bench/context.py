@@ -35,6 +35,10 @@ class Options:
     workers: int = WORKERS
     alerts_per_batch: int = 100
     batch_services: int = 5
+    # Incidents in the table for the list rows (l, l2), topped up by seeding.
+    list_incidents: int = 100_000
+    # Open incidents whose escalations the engine-tick rows (m4-m6) start at once.
+    engine_incidents: int = 10_000
     # When set, py-spy samples the app's workers during each measured run (slows them).
     profile: bool = False
 
@@ -62,6 +66,8 @@ class Context:
             self._start_baseline()
         elif stack == "platform":
             self._start_platform()
+        elif stack == "incidents":
+            self._start_incidents()
         self.current = stack
 
     def stop_all(self) -> None:
@@ -77,6 +83,9 @@ class Context:
     def _env(self, name: str) -> dict[str, str]:
         import os
 
+        # The services' modules register their metrics on import, before the runner
+        # prepares this directory: it must exist already.
+        (self.work_dir / f"prometheus-{name}").mkdir(parents=True, exist_ok=True)
         return dict(
             os.environ,
             DATABASE_URL=self.database.url,
@@ -109,6 +118,12 @@ class Context:
         for kind in ("generic", "alertmanager"):
             if kind not in self.keys:
                 self.keys[kind] = self._create_integration(app.url, kind)
+
+    def _start_incidents(self) -> None:
+        app = self._process("incident-management", "incident_platform.incident_management")
+        self.apps["incidents"] = [app]
+        print(f"starting incident management ({app.workers} workers) on {app.url}", flush=True)
+        app.start("/readyz")
 
     def _create_integration(self, url: str, kind: str) -> str:
         response = httpx.post(
@@ -169,6 +184,7 @@ class Context:
                 spread[:] = app.connections_per_worker()
                 return last or evenly_split(spread)
 
+            self.database.reset_statements()
             with self.database.stats() as (sessions, postmaster):
                 opened = sessions()
                 before = cpu.snapshot(groups)
@@ -191,6 +207,8 @@ class Context:
                 after = cpu.snapshot(groups)
                 time.sleep(0.6)  # PostgreSQL flushes session statistics at most every 0.5-1 s
                 new_sessions = sessions() - opened
+            statements = self.database.read_statements()
+            rss = app.worker_rss_mib()
             break
         if profiler is not None:
             stop_profiler(profiler)
@@ -201,4 +219,6 @@ class Context:
             new_sessions=new_sessions,
             worker_connections=tuple(spread),
             attempts=attempt,
+            statements=statements,
+            worker_rss_mib=tuple(rss),
         )

@@ -7,7 +7,23 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from bench.context import Context
 
-StackName = Literal["baseline", "platform"]
+StackName = Literal["baseline", "platform", "incidents"]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement's share of PostgreSQL's work during a measured run (pg_stat_statements)."""
+
+    query: str
+    calls: int
+    total_ms: float
+    mean_ms: float
+    rows: int
+    shared_hit: int
+    shared_read: int
+    shared_dirtied: int
+    # Of the execution time of every statement on the benchmark database in the run.
+    share: float
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,10 @@ class Measurement:
     attempts: int = 1
     # PostgreSQL sessions opened on the benchmark database during the run (pool churn).
     new_sessions: int | None = None
+    # Resident memory of each app worker at the end of the run, MiB, largest first.
+    worker_rss_mib: tuple[float, ...] = ()
+    # Where PostgreSQL's execution time went, most first (empty without pg_stat_statements).
+    statements: tuple[Statement, ...] = ()
 
     @property
     def calls_per_second(self) -> float:

@@ -6,6 +6,7 @@ Rows are grouped by stack so that each stack starts once.
 
 import json
 import uuid
+from functools import partial
 
 from bench.context import Context
 from bench.events import event_streams
@@ -21,12 +22,16 @@ def bare_constant(ctx: Context) -> Row:
     return Row("a", "bare FastAPI endpoint, constant", "http", measurement)
 
 
-def bare_upsert(ctx: Context) -> Row:
+def _connections(connections: int | None) -> str:
+    return "" if connections is None else f", {connections} connections"
+
+
+def bare_upsert(ctx: Context, key: str = "b", connections: int | None = None) -> Row:
     app = ctx.app("baseline")
-    measurement = ctx.load("b", app, "/upsert", script="upsert")
+    measurement = ctx.load(key, app, "/upsert", script="upsert", connections=connections)
     return Row(
-        "b",
-        "bare endpoint, one INSERT ... ON CONFLICT",
+        key,
+        "bare async endpoint, one INSERT ... ON CONFLICT" + _connections(connections),
         "http",
         measurement,
         items_per_call=1,
@@ -34,14 +39,19 @@ def bare_upsert(ctx: Context) -> Row:
     )
 
 
-def alerts_unique_services(ctx: Context) -> Row:
+def alerts_unique_services(ctx: Context, key: str = "c", connections: int | None = None) -> Row:
     app = ctx.app("platform")
     measurement = ctx.load(
-        "c", app, "/api/v1/alerts", script="alerts_unique", bearer=ctx.keys["generic"]
+        key,
+        app,
+        "/api/v1/alerts",
+        script="alerts_unique",
+        bearer=ctx.keys["generic"],
+        connections=connections,
     )
     return Row(
-        "c",
-        "POST /api/v1/alerts, new service each (new incident)",
+        key,
+        "POST /api/v1/alerts, new service each (new incident)" + _connections(connections),
         "http",
         measurement,
         items_per_call=1,
@@ -49,19 +59,20 @@ def alerts_unique_services(ctx: Context) -> Row:
     )
 
 
-def alerts_hot_service(ctx: Context) -> Row:
+def alerts_hot_service(ctx: Context, key: str = "d", connections: int | None = None) -> Row:
     app = ctx.app("platform")
     measurement = ctx.load(
-        "d",
+        key,
         app,
         "/api/v1/alerts",
         script="alerts_hot",
         args=[HOT_SERVICE],
         bearer=ctx.keys["generic"],
+        connections=connections,
     )
     return Row(
-        "d",
-        "POST /api/v1/alerts, one hot service (attach)",
+        key,
+        "POST /api/v1/alerts, one hot service (attach)" + _connections(connections),
         "http",
         measurement,
         items_per_call=1,
@@ -69,20 +80,21 @@ def alerts_hot_service(ctx: Context) -> Row:
     )
 
 
-def alertmanager_batches(ctx: Context) -> Row:
+def alertmanager_batches(ctx: Context, key: str = "e", connections: int | None = None) -> Row:
     app = ctx.app("platform")
     size, services = ctx.options.alerts_per_batch, ctx.options.batch_services
     measurement = ctx.load(
-        "e",
+        key,
         app,
         "/api/v1/integrations/alertmanager",
         script="alertmanager",
         args=[str(size), str(services)],
         bearer=ctx.keys["alertmanager"],
+        connections=connections,
     )
     return Row(
-        "e",
-        f"Alertmanager webhook, {size} alerts over {services} services",
+        key,
+        f"Alertmanager webhook, {size} alerts over {services} services" + _connections(connections),
         "http",
         measurement,
         items_per_call=size,
@@ -90,26 +102,92 @@ def alertmanager_batches(ctx: Context) -> Row:
     )
 
 
-def alertmanager_batches_few_senders(ctx: Context) -> Row:
-    """(e) with 4 connections: a few Alertmanagers rather than 32 concurrent webhooks."""
+MIXED_SERVICES = 20
+
+
+def alerts_mixed(ctx: Context) -> Row:
+    """(x) firing and resolving alternately: open, attach, auto-resolve, reopen."""
     app = ctx.app("platform")
-    size, services = ctx.options.alerts_per_batch, ctx.options.batch_services
     measurement = ctx.load(
-        "e4",
+        "x",
         app,
-        "/api/v1/integrations/alertmanager",
-        script="alertmanager",
-        args=[str(size), str(services)],
-        bearer=ctx.keys["alertmanager"],
-        connections=4,
+        "/api/v1/alerts",
+        script="alerts_mixed",
+        args=[str(MIXED_SERVICES)],
+        bearer=ctx.keys["generic"],
     )
     return Row(
-        "e4",
-        "the same as (e) over 4 connections",
+        "x",
+        f"POST /api/v1/alerts, half firing, half resolving them ({MIXED_SERVICES} services"
+        " per wrk thread)",
         "http",
         measurement,
-        items_per_call=size,
+        items_per_call=1,
         unit="alert",
+    )
+
+
+SEED_BATCH = 100
+
+
+def _seed_incidents(url: str, total: int) -> int:
+    """Tops the incidents table up to ``total`` rows (the earlier rows left some): 95 %
+    resolved, the rest open, over as many services, created over the last 90 days.
+
+    In transactions of ``SEED_BATCH`` incidents, as ingestion writes them: incidents of one
+    transaction share a change_seq, and the change feed never splits one, so a single
+    100,000-row transaction would make every feed read (the event broadcaster's poll)
+    return all of them.
+    """
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as db:
+        row = db.execute("SELECT count(*) FROM incidents").fetchone()
+        missing = total - int(row[0] if row else 0)
+        for first in range(1, missing + 1, SEED_BATCH):
+            db.execute(
+                "INSERT INTO incidents (title, service, severity, status, alert_count,"
+                " created_at, updated_at, acknowledged_at, resolved_at)"
+                " SELECT 'Error rate above 5%% on list-' || n, 'list-' || n,"
+                " (ARRAY['critical','high','warning','info'])[1 + n %% 4],"
+                " CASE WHEN n %% 20 = 0 THEN 'triggered' ELSE 'resolved' END, 1 + n %% 7,"
+                " at, at, CASE WHEN n %% 20 = 0 THEN NULL ELSE at + interval '3 minutes' END,"
+                " CASE WHEN n %% 20 = 0 THEN NULL ELSE at + interval '40 minutes' END"
+                " FROM (SELECT n, now() - (n %% 129600) * interval '1 minute' AS at"
+                "       FROM generate_series(%s::int, %s::int) AS n) AS seeded",
+                (first, min(first + SEED_BATCH - 1, missing)),
+            )
+        if missing > 0:
+            db.execute("VACUUM ANALYZE incidents")
+        counted = db.execute("SELECT count(*) FROM incidents").fetchone()
+        return int(counted[0] if counted else 0)
+
+
+# People paging through the list, not a storm: latency is the aim, and 32 concurrent
+# callers on 2 cores would measure the queue in front of them instead.
+LIST_CONNECTIONS = 4
+
+
+def incident_list(ctx: Context, key: str, query: str, title: str) -> Row:
+    total = _seed_incidents(ctx.database.url, ctx.options.list_incidents)
+    app = ctx.app("incidents")
+    measurement = ctx.load(
+        key,
+        app,
+        "/api/v1/incidents" + query,
+        script="const",
+        bearer=ctx.admin_token,
+        connections=LIST_CONNECTIONS,
+    )
+    return Row(
+        key,
+        f"GET /api/v1/incidents{query} over {total:,} incidents, {LIST_CONNECTIONS}"
+        f" connections: {title}",
+        "http",
+        measurement,
+        note="aim: p99 under 20 ms",
     )
 
 
@@ -148,7 +226,7 @@ def alertmanager_payload(size: int, services: int) -> bytes:
 
 def parse_alertmanager_batch(ctx: Context) -> Row:
     """In process: validate (e)'s body and turn it into signals; no HTTP, no database."""
-    from incident_platform.alert.alertmanager import AlertmanagerPayload, to_signal
+    from incident_platform.alert.alertmanager import AlertmanagerPayload, split_alerts, to_signal
     from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind
 
     size = ctx.options.alerts_per_batch
@@ -157,7 +235,7 @@ def parse_alertmanager_batch(ctx: Context) -> Row:
 
     def call() -> None:
         payload = AlertmanagerPayload.model_validate_json(body)
-        for alert in payload.alerts:
+        for _, alert in split_alerts(payload.alerts).valid:
             to_signal(alert, integration)
 
     measurement = time_calls(call, iterations=2000, max_seconds=3)
@@ -266,9 +344,6 @@ def _seed_engine_load(url: str, incidents: int) -> None:
         db.execute("ANALYZE")
 
 
-ENGINE_INCIDENTS = 10_000
-
-
 def engine_ticks(ctx: Context) -> list[Row]:
     """Escalation-engine ticks over 10,000 open incidents: a storm opening them all at
     once (start 10,000 escalations and fire step 1), a tick where step 2 of each comes
@@ -283,21 +358,22 @@ def engine_ticks(ctx: Context) -> list[Row]:
     from incident_platform.escalation.engine import update_all
     from incident_platform.settings import Settings
 
-    _seed_engine_load(ctx.database.url, ENGINE_INCIDENTS)
+    incidents = ctx.options.engine_incidents
+    _seed_engine_load(ctx.database.url, incidents)
     engine = make_engine(Settings(database_url=ctx.database.url))
     rows = []
     try:
         start = utc_now()
         for key, title, at in (
             ("m4", "all open at once: start escalations, fire step 1 of each", start),
-            ("m5", "step 2 of each comes due: 10,000 pages", start + timedelta(minutes=6)),
+            ("m5", f"step 2 of each comes due: {incidents:,} pages", start + timedelta(minutes=6)),
             ("m6", "nothing due", start + timedelta(minutes=7)),
         ):
             measurement = time_calls(partial(update_all, engine, at), iterations=1, warmup=0)
             rows.append(
                 Row(
                     key,
-                    f"engine tick over {ENGINE_INCIDENTS:,} open incidents: {title}",
+                    f"engine tick over {incidents:,} open incidents: {title}",
                     "micro",
                     measurement,
                     note="aim: a tick under 1 s",
@@ -305,24 +381,65 @@ def engine_ticks(ctx: Context) -> list[Row]:
             )
         with engine.connect() as connection:
             pages = connection.execute(text("SELECT count(*) FROM notifications")).scalar_one()
-        if pages != 2 * ENGINE_INCIDENTS:
-            rows[-1].measurement.errors["pages"] = abs(2 * ENGINE_INCIDENTS - pages)
+        if pages != 2 * incidents:
+            rows[-1].measurement.errors["pages"] = abs(2 * incidents - pages)
     finally:
         engine.dispose()
     return rows
 
 
+HIGH = 128
+
 SCENARIOS: list[Scenario] = [
     Scenario("a", "bare constant", bare_constant, stack="baseline"),
     Scenario("b", "bare upsert", bare_upsert, stack="baseline"),
+    Scenario(
+        "b128",
+        "bare upsert, 128 connections",
+        partial(bare_upsert, key="b128", connections=HIGH),
+        stack="baseline",
+    ),
     Scenario("c", "alerts, unique services", alerts_unique_services, stack="platform"),
+    Scenario(
+        "c128",
+        "alerts, unique services, 128 connections",
+        partial(alerts_unique_services, key="c128", connections=HIGH),
+        stack="platform",
+    ),
     Scenario("d", "alerts, hot service", alerts_hot_service, stack="platform"),
+    Scenario(
+        "d128",
+        "alerts, hot service, 128 connections",
+        partial(alerts_hot_service, key="d128", connections=HIGH),
+        stack="platform",
+    ),
     Scenario("e", "alertmanager batches", alertmanager_batches, stack="platform"),
+    Scenario(
+        "e128",
+        "alertmanager batches, 128 connections",
+        partial(alertmanager_batches, key="e128", connections=HIGH),
+        stack="platform",
+    ),
     Scenario(
         "e4",
         "alertmanager batches, 4 connections",
-        alertmanager_batches_few_senders,
+        partial(alertmanager_batches, key="e4", connections=4),
         stack="platform",
+    ),
+    Scenario("x", "alerts firing and resolving", alerts_mixed, stack="platform"),
+    Scenario(
+        "l",
+        "incident list",
+        partial(incident_list, key="l", query="?limit=50", title="the first page"),
+        stack="incidents",
+    ),
+    Scenario(
+        "l2",
+        "incident list, open only",
+        partial(
+            incident_list, key="l2", query="?status=triggered&limit=50", title="open ones only"
+        ),
+        stack="incidents",
     ),
     Scenario("m1", "parse a batch", parse_alertmanager_batch),
     Scenario("m2", "oncall(at)", oncall_lookup),

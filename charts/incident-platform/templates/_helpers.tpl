@@ -127,12 +127,12 @@ In-cluster URL of a platform service. Usage: include "incident-platform.serviceU
 
 {{/* Does the chart render its own Secret (templates/secret.yaml)? "true" or "". */}}
 {{- define "incident-platform.ownSecret" -}}
-{{- if or (not .Values.auth.existingSecret) .Values.postgresql.enabled .Values.config.smtp.password }}true{{ end }}
+{{- if or (not .Values.auth.existingSecret) (include "incident-platform.database" .) .Values.config.smtp.password }}true{{ end }}
 {{- end }}
 
 {{/* Secret name and key holding DATABASE_URL. */}}
 {{- define "incident-platform.databaseSecretName" -}}
-{{- if .Values.postgresql.enabled }}
+{{- if include "incident-platform.database" . }}
 {{- include "incident-platform.fullname" . }}
 {{- else }}
 {{- required "postgresql.enabled=false needs externalDatabase.existingSecret: a Secret whose key externalDatabase.existingSecretKey holds DATABASE_URL" .Values.externalDatabase.existingSecret }}
@@ -140,12 +140,16 @@ In-cluster URL of a platform service. Usage: include "incident-platform.serviceU
 {{- end }}
 
 {{- define "incident-platform.databaseSecretKey" -}}
-{{- if .Values.postgresql.enabled }}database-url{{ else }}{{ .Values.externalDatabase.existingSecretKey }}{{ end }}
+{{- if include "incident-platform.database" . }}database-url{{ else }}{{ .Values.externalDatabase.existingSecretKey }}{{ end }}
 {{- end }}
 
-{{/* Host of the bundled PostgreSQL. */}}
+{{/* Host of the chart's PostgreSQL: the bundled one, or the CNPG Cluster's primary. */}}
 {{- define "incident-platform.postgresqlHost" -}}
+{{- if eq (include "incident-platform.database" .) "cloudnativepg" }}
+{{- printf "%s-rw.%s.svc" (include "incident-platform.cnpgCluster" .) .Release.Namespace }}
+{{- else }}
 {{- printf "%s.%s.svc" (include "incident-platform.suffixed" (list . "postgresql")) .Release.Namespace }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -193,7 +197,7 @@ Usage: include "incident-platform.secretValue" (list . "admin-token" .Values.aut
 
 {{/* Annotations that roll the platform's pods when the Secret's inputs change. */}}
 {{- define "incident-platform.secretChecksum" -}}
-{{- $inputs := dict "auth" .Values.auth "postgresql" .Values.postgresql.auth "smtp" .Values.config.smtp.password "database" .Values.externalDatabase }}
+{{- $inputs := dict "auth" .Values.auth "postgresql" .Values.postgresql.auth "smtp" .Values.config.smtp.password "database" .Values.externalDatabase "provided" (include "incident-platform.database" .) }}
 checksum/secret-inputs: {{ toJson $inputs | sha256sum }}
 {{- end }}
 
@@ -206,4 +210,42 @@ Source: files/migrate.py (tests/charts runs it against a real PostgreSQL).
 - python
 - -c
 - {{ .Files.Get "files/migrate.py" | toString | quote }}
+{{- end }}
+
+{{/*
+topologySpreadConstraints of one component's pods: one constraint per topologySpread key, over
+the component's own pods of the same rollout (matchLabelKeys: pod-template-hash), so that
+old and new ReplicaSets during an update do not skew each other.
+Usage: include "incident-platform.topologySpread" (list . "oncall")
+*/}}
+{{- define "incident-platform.topologySpread" -}}
+{{- $ctx := index . 0 }}
+{{- $component := index . 1 }}
+{{- $spread := $ctx.Values.topologySpread }}
+{{- if and $spread.enabled $spread.topologyKeys }}
+topologySpreadConstraints:
+{{- range $spread.topologyKeys }}
+  - maxSkew: {{ $spread.maxSkew }}
+    topologyKey: {{ . | quote }}
+    whenUnsatisfiable: {{ $spread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "incident-platform.componentSelectorLabels" (list $ctx $component) | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The database the chart provides: "cloudnativepg" (a CNPG Cluster), "bundled" (the single-pod
+StatefulSet) or "" (externalDatabase). CloudNativePG wins over the bundled one.
+*/}}
+{{- define "incident-platform.database" -}}
+{{- if .Values.postgresql.cloudnativepg.enabled }}cloudnativepg{{ else if .Values.postgresql.enabled }}bundled{{ end }}
+{{- end }}
+
+{{/* Name of the CloudNativePG Cluster; its read-write Service is <name>-rw. */}}
+{{- define "incident-platform.cnpgCluster" -}}
+{{- include "incident-platform.suffixed" (list . "pg") }}
 {{- end }}
