@@ -1,6 +1,9 @@
 """Metrics as Prometheus scrapes them from multi-worker services."""
 
+from pathlib import Path
+
 import httpx
+from prometheus_client import multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 from incident_platform.metrics import NOTIFICATION_CHANNELS
@@ -20,29 +23,74 @@ def sample(url: str, name: str, **labels: str) -> float:
     return total
 
 
+def per_worker(directory: Path, name: str, **labels: str) -> dict[int, float]:
+    """``name``'s value in each worker's own metric file, by worker pid."""
+    values: dict[int, float] = {}
+    for path in sorted(directory.glob("*_*.db")):
+        pid = int(path.stem.rsplit("_", 1)[-1])
+        for family in multiprocess.MultiProcessCollector.merge([str(path)]):
+            for metric in family.samples:
+                if metric.name == name and all(
+                    metric.labels.get(k) == v for k, v in labels.items()
+                ):
+                    values[pid] = values.get(pid, 0.0) + metric.value
+    return values
+
+
 def test_alert_counter_sums_across_workers(
-    platform: Platform, ingest: httpx.Client, generic_auth: dict[str, str]
+    platform: Platform, generic_auth: dict[str, str], tmp_path: Path
 ) -> None:
-    url = platform.ingestion.url
-    created = sample(url, "alerts_received_total", source="generic", action="created")
-    deduplicated = sample(url, "alerts_received_total", source="generic", action="deduplicated")
-    for number in range(30):
-        # New connections each time, so both worker processes take requests.
-        httpx.post(
-            url + "/api/v1/alerts",
-            json={"service": f"m-{number}", "summary": "x"},
-            headers=generic_auth,
+    """A service of its own with two workers, so each worker's file can be read and every
+    count is exact: both workers serve, and the scrape is the sum of the two."""
+    service = ServiceProcess(
+        "incident_platform.alert_ingestion",
+        {
+            "DATABASE_URL": platform.database_url,
+            "PLATFORM_ADMIN_TOKEN": platform.admin_token,
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+            "RUN_ENGINE": "false",
+        },
+        workers=2,
+    ).start()
+    try:
+        service.wait_until("/readyz")
+        url = service.url
+        sent = 0
+        # New connections each time, so both worker processes take requests; the kernel
+        # decides which, so send until each has served some (bounded).
+        while sent < 400:
+            response = httpx.post(
+                url + "/api/v1/alerts",
+                json={"service": f"workers-{sent}", "summary": "x"},
+                headers=generic_auth,
+            )
+            assert response.json()["action"] == "created"
+            sent += 1
+            served = per_worker(tmp_path, "alerts_received_total", action="created")
+            if sent >= 30 and len(served) == 2 and all(served.values()):
+                break
+        for _ in range(10):
+            response = httpx.post(
+                url + "/api/v1/alerts",
+                json={"service": "workers-0", "summary": "x"},
+                headers=generic_auth,
+            )
+            assert response.json()["action"] == "deduplicated"
+        created = per_worker(tmp_path, "alerts_received_total", action="created")
+        assert len(created) == 2, created
+        assert all(created.values()), created
+        assert sum(created.values()) == sent
+        assert sample(url, "alerts_received_total", source="generic", action="created") == sent
+        assert sample(url, "alerts_received_total", source="generic", action="deduplicated") == 10
+        requests = per_worker(
+            tmp_path, "http_request_duration_seconds_count", route="/api/v1/alerts"
         )
-    for _ in range(10):
-        httpx.post(
-            url + "/api/v1/alerts", json={"service": "m-0", "summary": "x"}, headers=generic_auth
+        assert sum(requests.values()) == sent + 10
+        assert sample(url, "http_request_duration_seconds_count", route="/api/v1/alerts") == (
+            sent + 10
         )
-    assert sample(url, "alerts_received_total", source="generic", action="created") == created + 30
-    assert (
-        sample(url, "alerts_received_total", source="generic", action="deduplicated")
-        == deduplicated + 10
-    )
-    assert sample(url, "http_request_duration_seconds_count", route="/api/v1/alerts") >= 40
+    finally:
+        service.stop()
 
 
 def test_acknowledge_and_resolve_feed_the_histograms(

@@ -5,8 +5,8 @@
 ``Synced`` condition:
 
 * done -> ``True`` ``Acknowledged``/``Resolved``, and the status mirrors the incident at once;
-* the incident already is in the requested state (someone else acted) -> ``True``
-  ``AlreadyInState``: the request is fulfilled, nothing to retry;
+* the incident already is in the requested state (someone else acted; the platform's
+  409 says ``repeated``) -> ``True`` ``AlreadyInState``: the request is fulfilled;
 * an illegal transition (e.g. acknowledging a resolved incident) -> ``False``
   ``IllegalTransition`` with the service's message. The handler then *returns*: the request
   was delivered and answered, and repeating it would get the same answer, so neither an
@@ -50,7 +50,7 @@ async def _carry_out(
         )
         reason, message = requested.capitalize(), f"incident {incident_id} is {requested}"
     except IllegalTransition as error:
-        if error.current != requested:
+        if not error.repeated:
             raise
         incident = await platform.incident(incident_id, attempt=retry)
         reason, message = "AlreadyInState", f"incident {incident_id} already is {requested}"

@@ -9,10 +9,12 @@ from incident_platform.alert.correlation import (
     IngestAction,
     NewIncident,
     OpenIncident,
+    auto_resolves,
     correlate,
     plan_round,
     split_rounds,
 )
+from incident_platform.incident.lifecycle import IncidentStatus
 from incident_platform.severity import Severity
 
 A = IngestAction
@@ -58,6 +60,14 @@ def test_resolve_closes_a_firing_alert_and_ignores_an_unknown_one() -> None:
     assert correlate(resolved, fingerprint_firing=False, service_has_open_incident=True) is (
         A.IGNORED
     )
+
+
+def test_an_open_incident_resolves_when_its_last_firing_alert_does() -> None:
+    for status in (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED):
+        assert auto_resolves(status, still_firing=False)
+        assert not auto_resolves(status, still_firing=True)
+    # A resolved incident is not resolved again (its alerts were closed with it).
+    assert not auto_resolves(IncidentStatus.RESOLVED, still_firing=False)
 
 
 def test_rounds_keep_each_fingerprints_events_in_order() -> None:

@@ -45,11 +45,16 @@ class PlatformRejected(kopf.PermanentError):
 
 
 class IllegalTransition(PlatformRejected):
-    """``409``: the incident is not in a state the transition may start from."""
+    """``409``: the incident is not in a state the transition may start from.
 
-    def __init__(self, message: str, *, current: str | None) -> None:
+    ``repeated``: the platform says the incident already is where the transition leads
+    (its lifecycle rule ``is_repeated``), so the request is fulfilled.
+    """
+
+    def __init__(self, message: str, *, current: str | None, repeated: bool = False) -> None:
         super().__init__(message, status_code=409)
         self.current = current
+        self.repeated = repeated
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float) -> float:
@@ -126,7 +131,8 @@ def error_for(
             detail = None
         if isinstance(detail, dict) and isinstance(detail.get("status"), str):
             current = str(detail["status"])
-        return IllegalTransition(message, current=current)
+        repeated = isinstance(detail, dict) and detail.get("repeated") is True
+        return IllegalTransition(message, current=current, repeated=repeated)
     return PlatformRejected(message, status_code=status)
 
 

@@ -63,6 +63,18 @@ def test_an_illegal_transition_names_the_current_state() -> None:
     assert isinstance(error, IllegalTransition)
     assert error.current == "resolved"
     assert error.message == "cannot acknowledge an incident that is resolved"
+    assert not error.repeated
+
+
+def test_a_repeated_transition_says_so() -> None:
+    detail = {
+        "message": "cannot acknowledge an incident that is acknowledged",
+        "status": "acknowledged",
+        "repeated": True,
+    }
+    error = mapped(response(409, {"detail": detail}))
+    assert isinstance(error, IllegalTransition)
+    assert error.repeated
 
 
 def test_other_client_errors_are_permanent() -> None:

@@ -21,6 +21,7 @@ from incident_platform.escalation import (
     should_escalate,
     validate_policy,
 )
+from incident_platform.escalation.rules import cancels_pending_pages, starts_escalation
 
 OPENED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PRIMARY = ScheduleTarget("primary-schedule")
@@ -51,6 +52,24 @@ def test_only_triggered_incidents_escalate() -> None:
     assert not should_escalate("resolved")
     with pytest.raises(ValueError, match=r"^status: unknown incident status 'open'"):
         should_escalate("open")
+
+
+def test_escalation_starts_for_triggered_incidents_opened_once_routed() -> None:
+    routed = OPENED
+    assert starts_escalation("triggered", opened_at=routed, routed_since=routed)
+    assert starts_escalation("triggered", routed + timedelta(seconds=1), routed)
+    # Routing a service does not page the incidents it already had.
+    assert not starts_escalation("triggered", routed - timedelta(seconds=1), routed)
+    assert not starts_escalation("acknowledged", routed + timedelta(seconds=1), routed)
+    assert not starts_escalation("resolved", routed + timedelta(seconds=1), routed)
+
+
+def test_pending_pages_are_cancelled_once_the_incident_stops_escalating() -> None:
+    assert not cancels_pending_pages("triggered")
+    assert cancels_pending_pages("acknowledged")
+    assert cancels_pending_pages("resolved")
+    with pytest.raises(ValueError, match=r"^status: unknown incident status 'open'"):
+        cancels_pending_pages("open")
 
 
 def test_first_step_with_no_delay_fires_as_the_incident_opens() -> None:
