@@ -7,8 +7,8 @@ rules their frozen dataclasses; ``from_domain`` goes back for responses (through
 same JSON as storage, :mod:`.codec`).
 """
 
-from datetime import datetime, time
-from typing import Annotated, Literal, Self, TypeVar, get_args
+from datetime import datetime
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -83,14 +83,6 @@ ClockTime = Annotated[str, AfterValidator(_clock_time)]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WeekdayName = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-# Both in Weekday order, so a Weekday indexes them.
-_DAY_NAMES: tuple[Day, ...] = get_args(Day)
-_WEEKDAY_NAMES: tuple[WeekdayName, ...] = get_args(WeekdayName)
-
-
-def _format_clock_time(value: time) -> str:
-    return value.strftime("%H:%M")
 
 
 class _Strict(StorableModel):

@@ -38,7 +38,7 @@ def test_routed_services_are_listed_by_name_for_viewers(
 
 
 def test_first_paged_resolves_the_first_step_only(oncall_api: httpx.Client) -> None:
-    alice = create_user(oncall_api, "alice", [{"type": "email", "address": "alice@example.test"}])
+    alice = create_user(oncall_api, "alice", [{"type": "email", "address": "alice@example.com"}])
     bob = create_user(oncall_api, "bob")
     steps = [
         {
@@ -65,7 +65,7 @@ def test_first_paged_resolves_the_first_step_only(oncall_api: httpx.Client) -> N
         {
             "target": "alice (user)",
             "users": [{"id": alice, "name": "alice"}],
-            "addresses": [{"channel": "email", "address": "alice@example.test"}],
+            "addresses": [{"channel": "email", "address": "alice@example.com"}],
             "problem": None,
         },
         {
