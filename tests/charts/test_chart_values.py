@@ -163,6 +163,21 @@ BAD_VALUES = {
     "replicas-as-string": (["--set-string", "incidentManagement.replicaCount=two"],
                            "/incidentManagement/replicaCount"),
     "bad-digest": (["--set", "image.digest=latest"], "/image/digest"),
+    "budget-blocking-every-drain": (
+        ["--set", "alertIngestion.podDisruptionBudget.maxUnavailable=0"],
+        "/alertIngestion/podDisruptionBudget/maxUnavailable"),
+    "cpu-target-over-100": (["--set", "oncall.autoscaling.targetCPUUtilizationPercentage=150"],
+                            "/oncall/autoscaling/targetCPUUtilizationPercentage"),
+    "no-autoscaler-pods": (["--set", "web.autoscaling.minReplicas=0"],
+                           "/web/autoscaling/minReplicas"),
+    "spread-rule": (["--set", "topologySpread.whenUnsatisfiable=Never"],
+                    "/topologySpread/whenUnsatisfiable"),
+    "cnpg-no-instances": (["--set", "postgresql.cloudnativepg.instances=0"],
+                          "/postgresql/cloudnativepg/instances"),
+    "cnpg-parameter-not-a-string": (
+        ["--set", "postgresql.cloudnativepg.parameters.max_connections=400"],
+        "/postgresql/cloudnativepg/parameters/max_connections"),
+    "cnpg-unknown-key": (["--set", "postgresql.cloudnativepg.replicas=3"], "replicas"),
 }  # fmt: skip
 
 

@@ -108,14 +108,6 @@ def test_kind_config_maps_the_six_platform_ports(yaml_docs: LoadDocs) -> None:
     assert len({m["containerPort"] for m in mappings}) == len(mappings)
 
 
-def test_kind_config_comment_documents_each_mapping(yaml_docs: LoadDocs) -> None:
-    text = (REPO_ROOT / "kind-config.yaml").read_text()
-    (config,) = yaml_docs(REPO_ROOT / "kind-config.yaml")
-    for mapping in config["nodes"][0]["extraPortMappings"]:
-        line = f"127.0.0.1:{mapping['hostPort']} -> node :{mapping['containerPort']}"
-        assert line in text, line
-
-
 @pytest.mark.parametrize("script", [KIND_E2E, FETCH_HELM], ids=lambda p: p.name)
 def test_scripts_are_executable_bash(script: Path) -> None:
     assert os.access(script, os.X_OK)
