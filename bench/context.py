@@ -77,6 +77,9 @@ class Context:
     def _env(self, name: str) -> dict[str, str]:
         import os
 
+        # prometheus_client opens its files in this directory as metrics.py is imported,
+        # before serve() prepares it: it must exist by then.
+        (self.work_dir / f"prometheus-{name}").mkdir(parents=True, exist_ok=True)
         return dict(
             os.environ,
             DATABASE_URL=self.database.url,

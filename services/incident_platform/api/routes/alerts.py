@@ -4,9 +4,9 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlmodel import col
 
+from incident_platform.alert.batching import batcher_for
 from incident_platform.alert.correlation import AlertSignal
 from incident_platform.alert.fingerprint import derive_fingerprint
-from incident_platform.alert.ingest import ingest_and_record
 from incident_platform.alert.models import (
     Alert,
     AlertCreate,
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResult)
-def post_alert(
+async def post_alert(
     body: AlertCreate, integration: GenericIntegrationDep, engine: EngineDep, settings: SettingsDep
 ) -> IngestResult:
     signal = AlertSignal(
@@ -47,14 +47,14 @@ def post_alert(
         ends_at=body.ends_at,
         integration_id=integration.id,
     )
-    batch = ingest_and_record(
-        engine,
+    # Answered once the transaction holding the alert (shared with concurrent requests)
+    # committed.
+    [outcome] = await batcher_for(engine, settings).submit(
         [signal],
         source="generic",
         actor=f"integration:{integration.name}",
         auto_resolve=settings.auto_resolve,
     )
-    outcome = batch.outcomes[0]
     return IngestResult(
         alert_id=outcome.alert_id, incident_id=outcome.incident_id, action=outcome.action
     )
