@@ -158,8 +158,11 @@ def test_concurrent_requests_share_transactions_and_get_their_own_outcomes(
     assert len(writer.batches) < 61
     assert max(writer.batches) <= 30
     with connect(platform.database_url) as connection:
-        stored = dict(connection.execute("SELECT fingerprint, id FROM alerts").fetchall())
-        incidents = connection.execute("SELECT count(*), sum(alert_count) FROM incidents").fetchone()
+        rows = connection.execute("SELECT fingerprint, id FROM alerts").fetchall()
+        incidents = connection.execute(
+            "SELECT count(*), sum(alert_count) FROM incidents"
+        ).fetchone()
+    stored = {str(fingerprint): alert_id for fingerprint, alert_id in rows}
     assert incidents == (1, 65)
     for signals, answer in zip(bodies, answers, strict=True):
         assert isinstance(answer, list)
@@ -184,7 +187,7 @@ def test_a_member_with_bad_data_fails_alone(db: Engine, platform: Platform) -> N
 def test_an_outage_fails_every_member_as_unavailable() -> None:
     unreachable = make_engine(
         Settings(
-            database_url="postgresql://postgres@127.0.0.1:1/none",  # type: ignore[arg-type]
+            database_url="postgresql://postgres@127.0.0.1:1/none",
             db_connect_timeout_seconds=1,
         )
     )

@@ -22,10 +22,7 @@ async def _responses(
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=0)
     async with httpx.AsyncClient(headers=auth, limits=limits, timeout=120) as client:
         return await asyncio.gather(
-            *(
-                client.post(urls[n % len(urls)] + path, json=body)
-                for n, body in enumerate(bodies)
-            )
+            *(client.post(urls[n % len(urls)] + path, json=body) for n, body in enumerate(bodies))
         )
 
 
@@ -105,7 +102,7 @@ def test_concurrent_resolves_of_the_last_alerts_still_auto_resolve(
     assert auto == (1,)
 
 
-def _stored(database_url: str, service: str) -> tuple[Any, Any, dict[str, tuple[int, int]]]:
+def _stored(database_url: str, service: str) -> tuple[Any, Any, dict[Any, Any]]:
     with connect(database_url) as connection:
         incidents = connection.execute(
             "SELECT count(*), sum(alert_count) FROM incidents WHERE service = %s", [service]
@@ -206,7 +203,7 @@ def test_concurrent_senders_of_every_kind_share_one_incident_per_service(
         for n in range(60)
     ]
 
-    async def everything() -> list[list[httpx.Response]]:
+    async def everything() -> tuple[list[httpx.Response], ...]:
         return await asyncio.gather(
             _responses(urls, am_auth, notifications, "/api/v1/integrations/alertmanager"),
             _responses(urls, {}, events, "/v2/enqueue"),
