@@ -12,8 +12,9 @@ locks on the incidents it grows or may close. If any check finds that another
 writer got there first, the transaction is rolled back and the batch planned
 again from a fresh read, so the one-open-incident-per-service rule holds across
 processes and replicas. A round locks every existing incident it touches (grows or
-may close) in one statement, first, in id order: concurrent batches then never
-deadlock, and one waits for another at that one statement only. Requests are
+may close) in one statement, in id order, after its inserts and before it resolves
+or grows anything: concurrent batches then never deadlock, wait for each other at
+that one statement only, and hold the lock from there to the commit. Requests are
 coalesced into batches before they get here (``alert.batching``), so a storm on one
 hot incident updates its row once per batch, not once per alert.
 """
@@ -237,8 +238,8 @@ UPDATE alerts
 RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 """
 
-# Every existing incident a round grows or may close, locked by the round's first write,
-# in one fixed order. Before resolving, so that two resolutions of an incident's last
+# Every existing incident a round grows or may close, locked by one statement in one fixed
+# order, after the round's inserts. Before resolving, so that two resolutions of an incident's last
 # alerts are serialised: the second one then sees the first and closes the incident.
 _LOCK_INCIDENTS = """
 SELECT id FROM incidents WHERE id = ANY(%(r_incident)b::bigint[]) ORDER BY id FOR NO KEY UPDATE
@@ -448,8 +449,6 @@ def _write_round(
 
     locked_incidents = sorted({*resolving_incidents, *plan.grown_incidents})
     with connection.pipeline():
-        if locked_incidents:
-            run(_LOCK_INCIDENTS, {"r_incident": locked_incidents})
         inserted = (
             run(_INSERT_ALERTS, _alert_arrays(signals, plan, state, repeats)) if new else None
         )
@@ -467,6 +466,11 @@ def _write_round(
             if duplicates
             else None
         )
+        # After the inserts, the heavy part: a lock on a hot incident is held only from
+        # here to the commit. Attached alerts reference their incident already (a key
+        # share, which blocks no one); GROW re-checks under this lock that it is open.
+        if locked_incidents:
+            run(_LOCK_INCIDENTS, {"r_incident": locked_incidents})
         resolved = closed = None
         if resolving:
             resolved = run(
