@@ -83,8 +83,8 @@ class Context:
     def _env(self, name: str) -> dict[str, str]:
         import os
 
-        # The services' modules register their metrics on import, before the runner
-        # prepares this directory: it must exist already.
+        # prometheus_client opens its files in this directory as metrics.py is imported,
+        # before serve() prepares it: it must exist by then.
         (self.work_dir / f"prometheus-{name}").mkdir(parents=True, exist_ok=True)
         return dict(
             os.environ,

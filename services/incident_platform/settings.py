@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     retry_after_seconds: Annotated[int, Field(ge=1, le=300)] = 2
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     credential_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5.0
+    # Group commit (alert/batching.py): concurrent ingest requests of a worker share one
+    # transaction of at most this many alerts; a writer that just committed waits at most
+    # this long for more (never when it was idle); this many transactions in flight per worker.
+    ingest_batch_max_alerts: Annotated[int, Field(ge=1, le=10_000)] = 500
+    ingest_batch_max_wait_ms: Annotated[float, Field(ge=0, le=20)] = 2.0
+    ingest_batch_writers: Annotated[int, Field(ge=1, le=32)] = 1
     public_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://127.0.0.1:8002"),
         description="Where people reach the incident service; used in links.",

@@ -11,6 +11,7 @@ from incident_platform.alert.correlation import (
     OpenIncident,
     auto_resolves,
     correlate,
+    fold_repeats,
     plan_round,
     split_rounds,
 )
@@ -169,3 +170,24 @@ def test_a_round_never_opens_a_second_incident_for_a_service(
             if sig.service == service and a in (A.CREATED, A.ATTACHED)
         ]
         assert incident.severity == max(joined, key=lambda s: s.rank)
+
+
+def test_repeated_firing_alerts_fold_into_the_first_of_their_run() -> None:
+    folded = fold_repeats([signal("a"), signal("b"), signal("a"), signal("a")])
+    assert folded.kept == [0, 1]
+    assert folded.repeats == {2: 0, 3: 0}
+    assert folded.extra == {0: 2}
+
+
+def test_a_resolution_ends_a_run_and_a_later_firing_starts_a_new_one() -> None:
+    batch = [signal("a"), signal("a", resolved=True), signal("a"), signal("a")]
+    folded = fold_repeats(batch)
+    assert folded.kept == [0, 1, 2]
+    assert folded.repeats == {3: 2}
+    assert folded.extra == {2: 1}
+
+
+def test_repeated_resolutions_are_not_folded() -> None:
+    folded = fold_repeats([signal("a", resolved=True), signal("a", resolved=True)])
+    assert folded.kept == [0, 1]
+    assert folded.repeats == {}

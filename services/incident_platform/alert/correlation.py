@@ -221,3 +221,38 @@ def auto_resolves(status: IncidentStatus, *, still_firing: bool) -> bool:
     outside the round too), for the incidents those resolutions belonged to.
     """
     return is_open(status) and not still_firing
+
+
+@dataclass(frozen=True, slots=True)
+class Repeats:
+    """A batch with its repeated firing alerts folded into the alert they repeat."""
+
+    kept: list[int]  # positions decided and written, in the batch's order
+    repeats: dict[int, int]  # folded position -> the kept position it repeats
+    extra: dict[int, int]  # kept position -> how many folded repeats it carries
+
+
+def fold_repeats(signals: Sequence[AlertSignal]) -> Repeats:
+    """The repeat rule: a firing alert whose fingerprint's previous alert in the batch is
+    also firing is a duplicate of it, whatever that one's outcome (so it is counted on the
+    same stored alert, like any duplicate, without a round of its own).
+
+    A storm of 300 identical alerts coalesced into one batch is then one alert with 300
+    occurrences, written by one statement, not 300 rounds.
+    """
+    kept: list[int] = []
+    repeats: dict[int, int] = {}
+    extra: dict[int, int] = {}
+    firing_head: dict[str, int] = {}  # fingerprint -> kept position of its firing run
+    for position, signal in enumerate(signals):
+        head = firing_head.get(signal.fingerprint)
+        if signal.status is AlertStatus.FIRING and head is not None:
+            repeats[position] = head
+            extra[head] = extra.get(head, 0) + 1
+            continue
+        kept.append(position)
+        if signal.status is AlertStatus.FIRING:
+            firing_head[signal.fingerprint] = position
+        else:
+            firing_head.pop(signal.fingerprint, None)
+    return Repeats(kept, repeats, extra)

@@ -11,12 +11,16 @@ NOTHING`` on the partial unique indexes, ``WHERE status = ...`` guards, row
 locks on the incidents it grows or may close. If any check finds that another
 writer got there first, the transaction is rolled back and the batch planned
 again from a fresh read, so the one-open-incident-per-service rule holds across
-processes and replicas. Incident rows are locked by the last statements before
-commit, so concurrent writers to one hot incident wait for as little as possible.
+processes and replicas. A round locks every existing incident it touches (grows or
+may close) in one statement, in id order, after its inserts and before it resolves
+or grows anything: concurrent batches then never deadlock, wait for each other at
+that one statement only, and hold the lock from there to the commit. Requests are
+coalesced into batches before they get here (``alert.batching``), so a storm on one
+hot incident updates its row once per batch, not once per alert.
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +40,7 @@ from incident_platform.alert.correlation import (
     OpenIncident,
     RoundPlan,
     auto_resolves,
+    fold_repeats,
     plan_round,
     split_rounds,
 )
@@ -117,15 +122,16 @@ INSERT INTO alerts (incident_id, silence_id, integration_id, service, summary, s
                     description, status, fingerprint, labels, annotations, occurrences,
                     starts_at, ends_at)
 SELECT NULL, a.silence_id, a.integration_id, a.service, a.summary, a.severity, a.source,
-       a.description, 'firing', a.fingerprint, a.labels, a.annotations, 1, a.starts_at, a.ends_at
+       a.description, 'firing', a.fingerprint, a.labels, a.annotations, a.occurrences,
+       a.starts_at, a.ends_at
   FROM unnest(
         %(fingerprint)b::text[], %(silence_id)b::uuid[], %(service)b::text[], %(summary)b::text[],
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
         %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
-        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[]
+        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(occurrences)b::int[]
     ) WITH ORDINALITY AS a(fingerprint, silence_id, service, summary, severity, source,
                            description, labels, annotations, starts_at, ends_at,
-                           integration_id, n)
+                           integration_id, occurrences, n)
  ORDER BY a.n
 ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
 RETURNING id, fingerprint
@@ -155,15 +161,18 @@ WITH {_OPEN_OR_JOIN}, incoming AS (
         %(fingerprint)b::text[], %(service)b::text[], %(summary)b::text[],
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
         %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
-        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(kind)b::text[]
+        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(kind)b::text[],
+        %(occurrences)b::int[]
     ) WITH ORDINALITY AS a(fingerprint, service, summary, severity, source, description,
-                           labels, annotations, starts_at, ends_at, integration_id, kind, n)
+                           labels, annotations, starts_at, ends_at, integration_id, kind,
+                           occurrences, n)
 ), inserted AS (
     INSERT INTO alerts (incident_id, integration_id, service, summary, severity, source,
                         description, status, fingerprint, labels, annotations, occurrences,
                         starts_at, ends_at)
     SELECT t.id, a.integration_id, a.service, a.summary, a.severity, a.source, a.description,
-           'firing', a.fingerprint, a.labels, a.annotations, 1, a.starts_at, a.ends_at
+           'firing', a.fingerprint, a.labels, a.annotations, a.occurrences, a.starts_at,
+           a.ends_at
       FROM incoming a JOIN target t ON t.service = a.service
      ORDER BY a.n
     ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
@@ -193,8 +202,9 @@ SELECT 'alert', fingerprint, id, incident_id FROM inserted
 """
 
 # Open incidents the round adds alerts to: the guard that they are still open,
-# their counts and severity, and the change-feed bump, under a row lock taken
-# last so that it is held only until the commit that follows.
+# their counts and severity, and the change-feed bump: once per round, however many
+# alerts it attaches. The lock here is already held (``_LOCK_INCIDENTS``) when a new
+# arrival grows an incident; the silence release takes it here.
 _GROW_INCIDENTS = f"""
 WITH grown AS (
     SELECT * FROM unnest(%(g_id)b::bigint[], %(g_added)b::int[], %(g_severity)b::text[])
@@ -229,14 +239,15 @@ SELECT id FROM updated
 
 _DEDUPLICATE = """
 UPDATE alerts
-   SET occurrences = occurrences + 1, last_seen_at = now()
-  FROM unnest(%(d_fingerprint)b::text[]) AS d(fingerprint)
+   SET occurrences = occurrences + d.added, last_seen_at = now()
+  FROM unnest(%(d_fingerprint)b::text[], %(d_added)b::int[]) AS d(fingerprint, added)
  WHERE alerts.fingerprint = d.fingerprint AND alerts.status = 'firing'
 RETURNING alerts.id, alerts.incident_id, alerts.fingerprint
 """
 
-# Taken before resolving so that two resolutions of an incident's last alerts are
-# serialised: the second one then sees the first and closes the incident.
+# Every existing incident a round grows or may close, locked by one statement in one fixed
+# order, after the round's inserts. Before resolving, so that two resolutions of an incident's last
+# alerts are serialised: the second one then sees the first and closes the incident.
 _LOCK_INCIDENTS = """
 SELECT id FROM incidents WHERE id = ANY(%(r_incident)b::bigint[]) ORDER BY id FOR NO KEY UPDATE
 """
@@ -357,8 +368,12 @@ def _read_state(
 
 
 def _alert_arrays(
-    signals: Sequence[AlertSignal], plan: RoundPlan, state: CorrelationState
+    signals: Sequence[AlertSignal],
+    plan: RoundPlan,
+    state: CorrelationState,
+    repeats: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
+    """``repeats``: by fingerprint, how many folded repeats an alert carries (occurrences)."""
     new = [
         s
         for s, action in zip(signals, plan.actions, strict=True)
@@ -389,11 +404,15 @@ def _alert_arrays(
         "ends_at": [s.ends_at for s in new],
         "integration_id": [s.integration_id for s in new],
         "kind": ["created" if s.fingerprint in plan.openers else "alert_attached" for s in new],
+        "occurrences": [1 + (repeats or {}).get(s.fingerprint, 0) for s in new],
     }
 
 
-def _silenced_arrays(silenced: Sequence[AlertSignal], plan: RoundPlan) -> dict[str, Any]:
+def _silenced_arrays(
+    silenced: Sequence[AlertSignal], plan: RoundPlan, repeats: Mapping[str, int]
+) -> dict[str, Any]:
     return {
+        "occurrences": [1 + repeats.get(s.fingerprint, 0) for s in silenced],
         "fingerprint": [s.fingerprint for s in silenced],
         "silence_id": [plan.muted_by[s.fingerprint] for s in silenced],
         "service": [s.service for s in silenced],
@@ -422,6 +441,7 @@ def _write_round(
     *,
     actor: str,
     auto_resolve: bool,
+    repeats: Mapping[str, int],
 ) -> tuple[list[IngestOutcome], list[ResolvedIncident]]:
     plan = plan_round(signals, state)
     new = _by_action(signals, plan, IngestAction.CREATED) + _by_action(
@@ -455,17 +475,32 @@ def _write_round(
             },
         )
 
+    locked_incidents = sorted({*resolving_incidents, *plan.grown_incidents})
     with connection.pipeline():
-        inserted = run(_INSERT_ALERTS, _alert_arrays(signals, plan, state)) if new else None
-        muted = run(_INSERT_SILENCED, _silenced_arrays(silenced, plan)) if silenced else None
+        inserted = (
+            run(_INSERT_ALERTS, _alert_arrays(signals, plan, state, repeats)) if new else None
+        )
+        muted = (
+            run(_INSERT_SILENCED, _silenced_arrays(silenced, plan, repeats)) if silenced else None
+        )
         deduplicated = (
-            run(_DEDUPLICATE, {"d_fingerprint": [s.fingerprint for s in duplicates]})
+            run(
+                _DEDUPLICATE,
+                {
+                    "d_fingerprint": [s.fingerprint for s in duplicates],
+                    "d_added": [1 + repeats.get(s.fingerprint, 0) for s in duplicates],
+                },
+            )
             if duplicates
             else None
         )
+        # After the inserts, the heavy part: a lock on a hot incident is held only from
+        # here to the commit. Attached alerts reference their incident already (a key
+        # share, which blocks no one); GROW re-checks under this lock that it is open.
+        if locked_incidents:
+            run(_LOCK_INCIDENTS, {"r_incident": locked_incidents})
         resolved = still_firing = closed = grown = None
         if resolving:
-            run(_LOCK_INCIDENTS, {"r_incident": resolving_incidents})
             resolved = run(
                 _RESOLVE,
                 {
@@ -541,15 +576,33 @@ def _write(
 ) -> BatchOutcome:
     outcomes: list[IngestOutcome | None] = [None] * len(signals)
     auto_resolved: list[ResolvedIncident] = []
-    for positions in split_rounds(signals):
+    folded = fold_repeats(signals)
+    kept = [signals[position] for position in folded.kept]
+    for rank_positions in split_rounds(kept):
+        positions = [folded.kept[rank] for rank in rank_positions]
         round_signals = [signals[position] for position in positions]
         state = _read_state(connection, round_signals)
         round_outcomes, closed = _write_round(
-            connection, round_signals, state, actor=actor, auto_resolve=auto_resolve
+            connection,
+            round_signals,
+            state,
+            actor=actor,
+            auto_resolve=auto_resolve,
+            repeats={
+                signals[position].fingerprint: folded.extra[position]
+                for position in positions
+                if position in folded.extra
+            },
         )
         for position, outcome in zip(positions, round_outcomes, strict=True):
             outcomes[position] = outcome
         auto_resolved += closed
+    for position, head in folded.repeats.items():
+        first = outcomes[head]
+        assert first is not None  # a repeat's head is kept, so decided
+        outcomes[position] = IngestOutcome(
+            IngestAction.DEDUPLICATED, first.alert_id, first.incident_id
+        )
     return BatchOutcome([o for o in outcomes if o is not None], auto_resolved)
 
 

@@ -47,7 +47,8 @@ export interface paths {
         put?: never;
         /**
          * Alertmanager Webhook
-         * @description Prometheus Alertmanager webhook receiver (payload version 4). One transaction per call.
+         * @description Prometheus Alertmanager webhook receiver (payload version 4). A notification's alerts
+         *     commit together, in one transaction with concurrent requests' alerts.
          *
          *     ``results`` has one entry per alert, in order. An invalid alert is ``rejected`` with
          *     its ``reason`` and the others are stored all the same (202); only an invalid envelope

@@ -3,8 +3,8 @@ import logging
 from fastapi import APIRouter, status
 
 from incident_platform.alert.alertmanager import AlertmanagerPayload, split_alerts, to_signal
+from incident_platform.alert.batching import batcher_for
 from incident_platform.alert.correlation import IngestAction
-from incident_platform.alert.ingest import ingest_and_record
 from incident_platform.alert.models import BatchIngestResult, IngestResults
 from incident_platform.api.deps import AlertmanagerIntegrationDep, EngineDep, SettingsDep
 from incident_platform.metrics import ALERTS_RECEIVED
@@ -15,21 +15,21 @@ router = APIRouter(prefix="/api/v1/integrations/alertmanager", tags=["alertmanag
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResults)
-def alertmanager_webhook(
+async def alertmanager_webhook(
     payload: AlertmanagerPayload,
     integration: AlertmanagerIntegrationDep,
     engine: EngineDep,
     settings: SettingsDep,
 ) -> IngestResults:
-    """Prometheus Alertmanager webhook receiver (payload version 4). One transaction per call.
+    """Prometheus Alertmanager webhook receiver (payload version 4). A notification's alerts
+    commit together, in one transaction with concurrent requests' alerts.
 
     ``results`` has one entry per alert, in order. An invalid alert is ``rejected`` with
     its ``reason`` and the others are stored all the same (202); only an invalid envelope
     (no ``alerts`` list) refuses the whole notification with 422.
     """
     split = split_alerts(payload.alerts)
-    batch = ingest_and_record(
-        engine,
+    outcomes = await batcher_for(engine, settings).submit(
         [to_signal(alert, integration) for _, alert in split.valid],
         source="alertmanager",
         actor=f"integration:{integration.name}",
@@ -41,7 +41,7 @@ def alertmanager_webhook(
         )
         for index, reason in split.rejected.items()
     }
-    for (index, _), outcome in zip(split.valid, batch.outcomes, strict=True):
+    for (index, _), outcome in zip(split.valid, outcomes, strict=True):
         results[index] = BatchIngestResult(
             alert_id=outcome.alert_id, incident_id=outcome.incident_id, action=outcome.action
         )

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from incident_platform.alert import generic
+from incident_platform.alert.batching import batcher_for
 from incident_platform.alert.correlation import AlertStatus
-from incident_platform.alert.ingest import ingest_and_record
 from incident_platform.alert.models import AlertCreate, AlertPublic, AlertsPublic, IngestResult
 from incident_platform.alert.store import list_alerts as stored_alerts
 from incident_platform.api.deps import (
@@ -24,17 +24,17 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResult)
-def post_alert(
+async def post_alert(
     body: AlertCreate, integration: GenericIntegrationDep, engine: EngineDep, settings: SettingsDep
 ) -> IngestResult:
-    batch = ingest_and_record(
-        engine,
+    # Answered once the transaction holding the alert (shared with concurrent requests)
+    # committed.
+    [outcome] = await batcher_for(engine, settings).submit(
         [generic.to_signal(body, integration)],
         source="generic",
         actor=f"integration:{integration.name}",
         auto_resolve=settings.auto_resolve,
     )
-    outcome = batch.outcomes[0]
     return IngestResult(
         alert_id=outcome.alert_id, incident_id=outcome.incident_id, action=outcome.action
     )

@@ -5,11 +5,9 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from incident_platform.alert.ingest import ingest_and_record
+from incident_platform.alert.batching import batcher_for
 from incident_platform.alert.pagerduty import (
     Event,
     EventAction,
@@ -24,7 +22,6 @@ from incident_platform.auth.rules import IntegrationKind
 from incident_platform.auth.store import find_integration
 from incident_platform.incident.lifecycle import IllegalTransition
 from incident_platform.incident.store import acknowledge_by_fingerprint
-from incident_platform.settings import Settings
 
 router = APIRouter(tags=["pagerduty"])
 
@@ -76,11 +73,9 @@ async def enqueue(
         event = Event.model_validate(document)
     except ValidationError as error:
         return _invalid("Event object is invalid", error_messages(error))
-    return await run_in_threadpool(_process, event, engine, session, settings)
-
-
-def _process(event: Event, engine: Engine, session: Session, settings: Settings) -> JSONResponse:
-    integration = find_integration(engine, event.routing_key, ttl=settings.credential_cache_seconds)
+    integration = await run_in_threadpool(
+        find_integration, engine, event.routing_key, ttl=settings.credential_cache_seconds
+    )
     if integration is None or integration.kind is not IntegrationKind.PAGERDUTY:
         return _invalid("Event object is invalid", ["routing_key: invalid routing key"])
     dedup_key = event.dedup_key or new_dedup_key()
@@ -88,10 +83,11 @@ def _process(event: Event, engine: Engine, session: Session, settings: Settings)
     if event.event_action is EventAction.ACKNOWLEDGE:
         # Resolved meanwhile: PagerDuty accepts an event it cannot apply and drops it.
         with contextlib.suppress(IllegalTransition):
-            acknowledge_by_fingerprint(session, fingerprint_of(dedup_key), actor=actor)
+            await run_in_threadpool(
+                acknowledge_by_fingerprint, session, fingerprint_of(dedup_key), actor=actor
+            )
     else:
-        ingest_and_record(
-            engine,
+        await batcher_for(engine, settings).submit(
             [to_signal(event, dedup_key, integration)],
             source="pagerduty",
             actor=actor,
