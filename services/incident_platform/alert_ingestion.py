@@ -7,10 +7,12 @@ from incident_platform.api.routes import (
     alertmanager,
     alertmanager_status,
     alerts,
+    grouping_rules,
     integrations,
     pagerduty,
     silences,
 )
+from incident_platform.flapping.sweep import FlapSweeper
 from incident_platform.metrics import ActiveSilencesCollector
 from incident_platform.serve import serve
 from incident_platform.silence.sweep import SilenceSweeper
@@ -24,11 +26,22 @@ ROUTERS = [
     pagerduty.router,
     silences.router,
     alertmanager_status.router,
+    grouping_rules.router,
 ]
 
 
 def build_app() -> FastAPI:
     sweeper = SilenceSweeper()
+    flaps = FlapSweeper()
+
+    def start() -> None:
+        sweeper.start()
+        flaps.start()
+
+    def stop() -> None:
+        flaps.stop()
+        sweeper.stop()
+
     return create_app(
         title="Alert ingestion",
         description="Receives alerts from scripts, Prometheus Alertmanager and PagerDuty-style"
@@ -36,8 +49,8 @@ def build_app() -> FastAPI:
         " silences mute matching alerts.",
         routers=ROUTERS,
         scrape_collectors=[ActiveSilencesCollector],
-        on_start=sweeper.start,
-        on_stop=sweeper.stop,
+        on_start=start,
+        on_stop=stop,
     )
 
 

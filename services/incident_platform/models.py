@@ -5,6 +5,8 @@ from sqlmodel import SQLModel
 from incident_platform.alert.models import Alert
 from incident_platform.auth.models import ApiToken, Integration
 from incident_platform.escalation.tables import Escalation, EscalationPolicyRow, ServiceRouting
+from incident_platform.flapping.tables import AlertFlap
+from incident_platform.grouping.tables import GroupingRule
 from incident_platform.incident.models import Incident, TimelineEvent
 from incident_platform.notification.models import Notification
 from incident_platform.schedule.tables import OverrideRow, ScheduleRow
@@ -15,9 +17,11 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Alert",
+    "AlertFlap",
     "ApiToken",
     "Escalation",
     "EscalationPolicyRow",
+    "GroupingRule",
     "Incident",
     "Integration",
     "Notification",
