@@ -13,7 +13,7 @@ from incident_platform.api.routes import (
     silences,
 )
 from incident_platform.flapping.sweep import FlapSweeper
-from incident_platform.metrics import ActiveSilencesCollector
+from incident_platform.metrics import ActiveSilencesCollector, FlappingIncidentsCollector
 from incident_platform.serve import serve
 from incident_platform.silence.sweep import SilenceSweeper
 
@@ -48,7 +48,7 @@ def build_app() -> FastAPI:
         " senders, deduplicates and correlates them into incidents; Alertmanager-compatible"
         " silences mute matching alerts.",
         routers=ROUTERS,
-        scrape_collectors=[ActiveSilencesCollector],
+        scrape_collectors=[ActiveSilencesCollector, FlappingIncidentsCollector],
         on_start=start,
         on_stop=stop,
     )

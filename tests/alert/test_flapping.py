@@ -80,11 +80,14 @@ def test_a_dozen_flaps_open_a_handful_of_incidents_and_a_dozen_more_none(
         send(ingest, generic_auth, "firing")
         send(ingest, generic_auth, "resolved")
     assert incidents(platform) == [*opened[:-1], (last_id, "triggered", True, 22)]
+    metrics = httpx.get(platform.ingestion.url + "/metrics").text
+    assert "\nincidents_flapping 1.0\n" in metrics
 
     # Settled, it stops flapping, and the incident, whose alerts are all resolved, resolves.
     settle(platform, db)
     assert incidents(platform)[-1][1:3] == ("resolved", False)
     assert timeline_kinds(platform, last_id)[-2:] == ["flapping_stopped", "auto_resolved"]
+    assert "\nincidents_flapping 0.0\n" in httpx.get(platform.ingestion.url + "/metrics").text
     # Normal behaviour again: the next firing opens a new incident.
     assert send(ingest, generic_auth, "firing")["action"] == "created"
 
