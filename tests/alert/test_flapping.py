@@ -73,9 +73,11 @@ def test_a_dozen_flaps_open_a_handful_of_incidents_and_a_dozen_more_none(
     assert actions[6:] == ["attached", "resolved"] * 9  # returns re-join the last incident
     assert [status for _, status, _, _ in opened] == ["resolved", "resolved", "triggered"]
     last_id, _, flapping, alert_count = opened[-1]
-    assert flapping is True and alert_count == 10
+    assert flapping is True
+    assert alert_count == 10
     kinds = timeline_kinds(platform, last_id)
-    assert kinds.count("flapping_started") == 1 and "auto_resolved" not in kinds
+    assert kinds.count("flapping_started") == 1
+    assert "auto_resolved" not in kinds
     for _ in range(12):
         send(ingest, generic_auth, "firing")
         send(ingest, generic_auth, "resolved")
@@ -156,7 +158,8 @@ def test_pages_are_held_while_it_flaps_and_sent_once_it_stops(
     send(ingest, generic_auth, "firing")  # flapping, and firing
     now = datetime.now(UTC)
     report = update_all(db, now + timedelta(minutes=1))
-    assert report.held == 1 and report.steps_fired == 0
+    assert report.held == 1
+    assert report.steps_fired == 0
 
     def pages() -> Any:
         with connect(platform.database_url) as connection:

@@ -89,15 +89,18 @@ def test_a_quiet_flapping_alert_stops_after_enough_checks() -> None:
     history = FlapHistory()
     for n in range(21):
         history = record_state(history, F if n % 2 == 0 else R, T0 + timedelta(seconds=n), NAGIOS)
-    assert history.flapping and history.sampled_at is not None
+    assert history.flapping
+    assert history.sampled_at is not None
     assert record_quiet(history, history.sampled_at + timedelta(minutes=4), NAGIOS) == history
     # After 15 checks the changes left at the five oldest transitions weigh
     # 5 * 0.75 + 10 / 38 = 4.013 of 20: 20.07 %, still flapping; after 16, four weigh
     # 3 + 6 / 38 = 3.158: 15.79 %, stopped.
     still = record_quiet(history, history.sampled_at + timedelta(minutes=5 * 15), NAGIOS)
-    assert still.flapping and still.percent == pytest.approx(20.066, abs=1e-3)
+    assert still.flapping
+    assert still.percent == pytest.approx(20.066, abs=1e-3)
     stopped = record_quiet(history, history.sampled_at + timedelta(minutes=5 * 16), NAGIOS)
-    assert not stopped.flapping and stopped.percent == pytest.approx(15.789, abs=1e-3)
+    assert not stopped.flapping
+    assert stopped.percent == pytest.approx(15.789, abs=1e-3)
     assert stopped.sampled_at == history.sampled_at + timedelta(minutes=80)
 
 
@@ -122,7 +125,7 @@ def test_repeating_the_newest_state_never_raises_the_percentage_of_a_full_histor
     history: list[AlertState], extra: AlertState
 ) -> None:
     full = list(full_history(history))
-    same = full[1:] + [full[-1]]
+    same = [*full[1:], full[-1]]
     assert percent_state_change(same) <= percent_state_change(full) + 1e-9
 
 

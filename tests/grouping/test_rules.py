@@ -20,7 +20,7 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 def rule(name: str, *matchers: Matcher, group_by: tuple[str, ...] = (), **kw: int) -> GroupingRule:
-    return GroupingRule(name, matchers, group_by, **kw)  # type: ignore[arg-type]
+    return GroupingRule(name, matchers, group_by, **kw)
 
 
 def test_an_alert_of_no_rule_keeps_its_service_group() -> None:

@@ -56,7 +56,8 @@ def incident_of(platform: Platform, incident_id: int) -> dict[str, Any]:
 def test_crud_and_listing_in_matching_order(ingest: httpx.Client, platform: Platform) -> None:
     viewer = make_token(platform, "viewer")
     first = create_rule(ingest, platform, by_cluster(priority=1))
-    assert first["group_by"] == ["cluster"] and first["window_minutes"] is None
+    assert first["group_by"] == ["cluster"]
+    assert first["window_minutes"] is None
     second = create_rule(ingest, platform, by_cluster(name="all-db", priority=5))
     listed = ingest.get(RULES, headers=viewer).json()
     assert [r["name"] for r in listed["data"]] == ["all-db", "db-by-cluster"]
@@ -64,7 +65,8 @@ def test_crud_and_listing_in_matching_order(ingest: httpx.Client, platform: Plat
         f"{RULES}/{first['id']}", json=by_cluster(window_minutes=15), headers=platform.admin()
     )
     assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["window_minutes"] == 15 and replaced.json()["priority"] == 0
+    assert replaced.json()["window_minutes"] == 15
+    assert replaced.json()["priority"] == 0
     assert ingest.get(f"{RULES}/{first['id']}", headers=viewer).json()["window_minutes"] == 15
     assert ingest.delete(f"{RULES}/{second['id']}", headers=platform.admin()).status_code == 204
     assert ingest.get(f"{RULES}/{second['id']}", headers=viewer).status_code == 404
@@ -182,7 +184,8 @@ def test_a_time_window_opens_a_new_incident_once_the_newest_alert_is_older(
     )
     assert old["status"] == new["status"] == "triggered"
     assert old["group_key"] == new["group_key"] == 'rule:db-by-cluster/cluster="eu"'
-    assert old["alert_count"] == 3 and new["alert_count"] == 2
+    assert old["alert_count"] == 3
+    assert new["alert_count"] == 2
 
 
 async def _burst(url: str, auth: dict[str, str], bodies: list[dict[str, Any]]) -> list[int]:
