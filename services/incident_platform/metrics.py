@@ -135,6 +135,31 @@ class ActiveSilencesCollector(Collector):
         )
 
 
+class FlappingIncidentsCollector(Collector):
+    """``incidents_flapping``: open incidents with a flapping alert (their pages held)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            with self._engine.connect() as connection:
+                flapping = connection.execute(
+                    text(
+                        "SELECT count(*) FROM incidents"
+                        " WHERE flapping AND status IN ('triggered', 'acknowledged')"
+                    )
+                ).scalar_one()
+        except Exception as error:  # a scrape must not fail because the database is down
+            logger.warning("incidents_flapping not collected: %s", type(error).__name__)
+            return
+        yield GaugeMetricFamily(
+            "incidents_flapping",
+            "Open incidents with a flapping alert: they stay open and their pages are held.",
+            value=flapping,
+        )
+
+
 def render_metrics(
     engine: Engine, scrape_collectors: Iterable[Callable[[Engine], Collector]] = ()
 ) -> bytes:

@@ -5,6 +5,8 @@ from sqlmodel import SQLModel
 from incident_platform.alert.tables import Alert
 from incident_platform.auth.tables import ApiToken, Integration
 from incident_platform.escalation.tables import Escalation, EscalationPolicy, ServiceRouting
+from incident_platform.flapping.tables import AlertFlap
+from incident_platform.grouping.tables import GroupingRule
 from incident_platform.incident.tables import Incident, TimelineEvent
 from incident_platform.notification.tables import Notification
 from incident_platform.schedule.tables import Override, Schedule
@@ -15,9 +17,11 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Alert",
+    "AlertFlap",
     "ApiToken",
     "Escalation",
     "EscalationPolicy",
+    "GroupingRule",
     "Incident",
     "Integration",
     "Notification",

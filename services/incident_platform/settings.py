@@ -2,9 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,24 @@ class Settings(BaseSettings):
         description="How often the ingestion service releases the alerts of silences that"
         " ended on their own (an expired or changed silence releases them at once).",
     )
+    # Flap detection (flapping/rules.py): Nagios's weighted percent state change over the
+    # last 21 states; the time between changes counts one unchanged state per check interval.
+    flap_high_threshold: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=30.0, description="Percent state change at or above which an alert flaps."
+    )
+    flap_low_threshold: Annotated[float, Field(ge=0, lt=100)] = Field(
+        default=20.0, description="Percent state change at or below which it stops flapping."
+    )
+    flap_check_interval_seconds: Annotated[float, Field(gt=0, le=86400)] = Field(
+        default=300.0,
+        description="How long an unchanged state counts as one state in the history"
+        " (Nagios's check interval; 5 minutes, Alertmanager's default group_interval).",
+    )
+    flap_sweep_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=30.0,
+        description="How often the ingestion service lets time pass over flapping alerts,"
+        " so that one that stays quiet stops flapping.",
+    )
     notification_max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
     notification_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
     notification_lease_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
@@ -92,6 +110,12 @@ class Settings(BaseSettings):
     web_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 2.0
     # Per read, not per response: event streams send a heartbeat well within it.
     web_read_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+    @model_validator(mode="after")
+    def _flap_thresholds_ordered(self) -> Self:
+        if self.flap_low_threshold >= self.flap_high_threshold:
+            raise ValueError("flap_low_threshold: must be below flap_high_threshold")
+        return self
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -87,8 +87,8 @@ def test_a_round_opens_one_incident_per_quiet_service_with_its_worst_severity() 
     )
     assert plan.actions == [A.CREATED, A.ATTACHED, A.CREATED]
     assert plan.new_incidents == {
-        "api": NewIncident("s-a", Severity.CRITICAL, 2),
-        "web": NewIncident("s-c", Severity.WARNING, 1),
+        "service:api": NewIncident("s-a", Severity.CRITICAL, 2, "api"),
+        "service:web": NewIncident("s-c", Severity.WARNING, 1, "web"),
     }
     assert plan.openers == frozenset({"a", "c"})
     assert plan.grown_incidents == {}
@@ -97,7 +97,7 @@ def test_a_round_opens_one_incident_per_quiet_service_with_its_worst_severity() 
 def test_a_round_grows_open_incidents_and_deduplicates_from_the_database_state() -> None:
     state = CorrelationState(
         firing={"a": FiringAlert(1, 10)},
-        open_incidents={"api": OpenIncident(10, Severity.WARNING)},
+        open_incidents={"service:api": OpenIncident(10, Severity.WARNING)},
     )
     plan = plan_round(
         [signal("a"), signal("b", severity=Severity.HIGH), signal("c"), signal("x", resolved=True)],
@@ -114,7 +114,7 @@ def test_firing_alerts_are_decided_before_resolutions_in_a_round() -> None:
     # a second incident a moment later.
     state = CorrelationState(
         firing={"old": FiringAlert(1, 10)},
-        open_incidents={"api": OpenIncident(10, Severity.WARNING)},
+        open_incidents={"service:api": OpenIncident(10, Severity.WARNING)},
     )
     plan = plan_round([signal("old", resolved=True), signal("new")], state)
     assert plan.actions == [A.RESOLVED, A.ATTACHED]
@@ -142,11 +142,13 @@ def test_a_round_never_opens_a_second_incident_for_a_service(
 ) -> None:
     state = CorrelationState(
         firing={fp: FiringAlert(1, 1) for fp in firing},
-        open_incidents={s: OpenIncident(n, Severity.INFO) for n, s in enumerate(open_services)},
+        open_incidents={
+            f"service:{s}": OpenIncident(n, Severity.INFO) for n, s in enumerate(open_services)
+        },
     )
     signals = [signal(fp, svc, resolved=res, severity=sev) for fp, svc, res, sev in events]
     plan = plan_round(signals, state)
-    assert set(plan.new_incidents).isdisjoint(open_services)
+    assert set(plan.new_incidents).isdisjoint(f"service:{s}" for s in open_services)
     for sig, action in zip(signals, plan.actions, strict=True):
         known = sig.fingerprint in firing
         if sig.status is AlertStatus.RESOLVED:
@@ -163,11 +165,11 @@ def test_a_round_never_opens_a_second_incident_for_a_service(
     )
     assert new_alerts == counted
     # An incident's severity is the worst of the alerts it takes.
-    for service, incident in plan.new_incidents.items():
+    for incident in plan.new_incidents.values():
         joined = [
             sig.severity
             for sig, a in zip(signals, plan.actions, strict=True)
-            if sig.service == service and a in (A.CREATED, A.ATTACHED)
+            if sig.service == incident.service and a in (A.CREATED, A.ATTACHED)
         ]
         assert incident.severity == max(joined, key=lambda s: s.rank)
 

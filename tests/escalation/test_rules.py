@@ -21,7 +21,12 @@ from incident_platform.escalation import (
     should_escalate,
     validate_policy,
 )
-from incident_platform.escalation.rules import cancels_pending_pages, starts_escalation
+from incident_platform.escalation.rules import (
+    PagingDecision,
+    cancels_pending_pages,
+    paging_decision,
+    starts_escalation,
+)
 
 OPENED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PRIMARY = ScheduleTarget("primary-schedule")
@@ -282,3 +287,10 @@ def test_a_punctual_engine_fires_on_the_nominal_timeline(
         state = decision.state
 
     assert actual == expected
+
+
+def test_a_flapping_incident_is_held_a_settled_one_stopped() -> None:
+    assert paging_decision("triggered", flapping=False) is PagingDecision.PAGE
+    assert paging_decision("triggered", flapping=True) is PagingDecision.HOLD
+    assert paging_decision("acknowledged", flapping=True) is PagingDecision.STOP
+    assert paging_decision("resolved", flapping=False) is PagingDecision.STOP

@@ -10,13 +10,14 @@ Each write re-checks the state its decision was planned on: ``ON CONFLICT DO
 NOTHING`` on the partial unique indexes, ``WHERE status = ...`` guards, row
 locks on the incidents it grows or may close. If any check finds that another
 writer got there first, the transaction is rolled back and the batch planned
-again from a fresh read, so the one-open-incident-per-service rule holds across
-processes and replicas. A round locks every existing incident it touches (grows or
-may close) in one statement, in id order, after its inserts and before it resolves
-or grows anything: concurrent batches then never deadlock, wait for each other at
-that one statement only, and hold the lock from there to the commit. Requests are
-coalesced into batches before they get here (``alert.batching``), so a storm on one
-hot incident updates its row once per batch, not once per alert.
+again from a fresh read, so the one-open-incident-per-group rule (per service unless
+a grouping rule says otherwise) holds across processes and replicas. A round locks
+every existing incident it touches (grows or may close) in one statement, in id order,
+after its inserts and before it resolves or grows anything: concurrent batches then
+never deadlock, wait for each other at that one statement only, and hold the lock from
+there to the commit. Requests are coalesced into batches before they get here
+(``alert.batching``), so a storm on one hot incident updates its row once per batch,
+not once per alert.
 """
 
 import logging
@@ -41,14 +42,30 @@ from incident_platform.alert.correlation import (
     RoundPlan,
     auto_resolves,
     fold_repeats,
+    group_for,
     plan_round,
     split_rounds,
 )
 from incident_platform.db import DatabaseUnavailable
+from incident_platform.flapping.rules import record_quiet
+from incident_platform.flapping.store import (
+    READ_FLAPS,
+    RECORD_FLAPS,
+    TAKE_QUIET_FLAPS,
+    flap_arrays,
+    flap_columns,
+    flap_records,
+    flap_thresholds,
+    flapping_stopped,
+    history_of,
+)
+from incident_platform.grouping.rules import service_group_key
+from incident_platform.grouping.store import READ_RULES, rules_of
 from incident_platform.incident.lifecycle import IncidentStatus
 from incident_platform.incident.notify import incidents_changed
 from incident_platform.incident.tables import OPEN_STATUSES_SQL
 from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
+from incident_platform.settings import get_settings
 from incident_platform.severity import SEVERITY_ORDER, Severity
 from incident_platform.silence.rules import SilenceRule
 from incident_platform.silence.store import matcher_rules
@@ -95,15 +112,33 @@ class PlanInvalidated(Exception):
     """The database changed between the read and the write; plan again."""
 
 
-_READ_STATE = f"""
-SELECT 'fingerprint' AS kind, fingerprint AS key, id AS alert_id, incident_id,
-       NULL AS severity
+_READ_FIRING = """
+SELECT fingerprint, id AS alert_id, incident_id
   FROM alerts
  WHERE status = 'firing' AND fingerprint = ANY(%(fingerprints)b::text[])
-UNION ALL
-SELECT 'service', service, NULL, id, severity
+"""
+
+# The open incidents of the round's groups that take alerts; the newest alert's time only
+# where a time window needs it (it costs a look at the incident's alerts).
+_READ_OPEN_INCIDENTS = f"""
+SELECT group_key, id AS incident_id, severity,
+       CASE WHEN group_key = ANY(%(windowed)b::text[])
+            THEN (SELECT max(a.created_at) FROM alerts a WHERE a.incident_id = incidents.id)
+       END AS newest_alert_at
   FROM incidents
- WHERE status IN {OPEN} AND service = ANY(%(services)b::text[])
+ WHERE status IN {OPEN} AND accepts_alerts AND group_key = ANY(%(keys)b::text[])
+"""
+
+# Open incidents whose group's time window closed: they leave the group (and its unique
+# index) so that it can open a new one, unless an alert joined them after all.
+_CLOSE_WINDOWS = f"""
+UPDATE incidents AS i
+   SET accepts_alerts = false, updated_at = now(),
+       change_seq = greatest(incident_change_position(), i.change_seq + 1)
+  FROM unnest(%(w_id)b::bigint[], %(w_cutoff)b::timestamptz[]) AS w(id, cutoff)
+ WHERE i.id = w.id AND i.status IN {OPEN} AND i.accepts_alerts
+   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.created_at > w.cutoff)
+RETURNING i.id
 """
 
 # The active silences, and the database's clock that decided which ones are active.
@@ -138,19 +173,21 @@ RETURNING id, fingerprint
 """
 
 # The incidents a round's alerts go to, shared by new arrivals and released (unsilenced)
-# alerts: ``created`` opens the planned incidents, ``target`` maps every service that gets
-# alerts to its incident, new or already open.
+# alerts: ``created`` opens the planned incidents, ``target`` maps every target (a group
+# key, or an incident a flapping alert re-joins) to its incident, new or already open.
 _OPEN_OR_JOIN = f"""created AS (
-    INSERT INTO incidents (title, service, severity, status, alert_count)
-    SELECT title, service, severity, '{TRIGGERED}', alert_count
+    INSERT INTO incidents (title, service, severity, status, alert_count, group_key,
+                           grouping_rule)
+    SELECT title, service, severity, '{TRIGGERED}', alert_count, group_key, grouping_rule
       FROM unnest(%(c_service)b::text[], %(c_title)b::text[], %(c_severity)b::text[],
-                  %(c_count)b::int[]) AS c(service, title, severity, alert_count)
-    ON CONFLICT (service) WHERE status IN {OPEN} DO NOTHING
-    RETURNING id, service
+                  %(c_count)b::int[], %(c_key)b::text[], %(c_rule)b::text[])
+           AS c(service, title, severity, alert_count, group_key, grouping_rule)
+    ON CONFLICT (group_key) WHERE status IN {OPEN} AND accepts_alerts DO NOTHING
+    RETURNING id, group_key
 ), target AS (
-    SELECT service, id FROM created
+    SELECT group_key AS key, id FROM created
     UNION ALL
-    SELECT service, id FROM unnest(%(o_service)b::text[], %(o_id)b::bigint[]) AS o(service, id)
+    SELECT key, id FROM unnest(%(o_key)b::text[], %(o_id)b::bigint[]) AS o(key, id)
 )"""
 
 # New alerts, and the incidents the round opens for them, in one statement: a
@@ -162,10 +199,10 @@ WITH {_OPEN_OR_JOIN}, incoming AS (
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
         %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
         %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(kind)b::text[],
-        %(occurrences)b::int[]
+        %(occurrences)b::int[], %(target)b::text[]
     ) WITH ORDINALITY AS a(fingerprint, service, summary, severity, source, description,
                            labels, annotations, starts_at, ends_at, integration_id, kind,
-                           occurrences, n)
+                           occurrences, target, n)
 ), inserted AS (
     INSERT INTO alerts (incident_id, integration_id, service, summary, severity, source,
                         description, status, fingerprint, labels, annotations, occurrences,
@@ -173,7 +210,7 @@ WITH {_OPEN_OR_JOIN}, incoming AS (
     SELECT t.id, a.integration_id, a.service, a.summary, a.severity, a.source, a.description,
            'firing', a.fingerprint, a.labels, a.annotations, a.occurrences, a.starts_at,
            a.ends_at
-      FROM incoming a JOIN target t ON t.service = a.service
+      FROM incoming a JOIN target t ON t.key = a.target
      ORDER BY a.n
     ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
     RETURNING id, incident_id, fingerprint
@@ -196,7 +233,7 @@ WITH {_OPEN_OR_JOIN}, incoming AS (
       ) AS per_incident
      ORDER BY first
 )
-SELECT 'incident' AS kind, service AS key, id, id AS incident_id FROM created
+SELECT 'incident' AS kind, group_key AS key, id, id AS incident_id FROM created
 UNION ALL
 SELECT 'alert', fingerprint, id, incident_id FROM inserted
 """
@@ -287,7 +324,7 @@ SELECT id, incident_id, fingerprint FROM resolved
 # What ``correlation.auto_resolves`` decides on, read after the round's resolutions,
 # under the incident locks taken before them.
 _STILL_FIRING = """
-SELECT i.id, i.status,
+SELECT i.id, i.status, i.flapping,
        EXISTS (SELECT 1 FROM alerts f WHERE f.incident_id = i.id AND f.status = 'firing')
            AS still_firing
   FROM incidents i
@@ -333,37 +370,59 @@ def _read_state(
 ) -> CorrelationState:
     """What the round's decisions depend on. Without ``firing_fingerprints`` the round's
     own alerts are treated as new arrivals (a silence's release re-decides them)."""
+    fingerprints = sorted({s.fingerprint for s in signals})
+    # The services' own groups are read with the rest: with no grouping rule matching,
+    # the usual case, the round's state costs one round trip.
+    service_keys = sorted({service_group_key(s.service) for s in signals})
     with (
         connection.pipeline(),
         connection.cursor(row_factory=dict_row) as cursor,
         connection.cursor(row_factory=dict_row) as silences_cursor,
+        connection.cursor(row_factory=dict_row) as rules_cursor,
+        connection.cursor(row_factory=dict_row) as flaps_cursor,
+        connection.cursor(row_factory=dict_row) as incidents_cursor,
     ):
-        cursor.execute(
-            _READ_STATE,
-            {
-                "fingerprints": sorted({s.fingerprint for s in signals})
-                if firing_fingerprints
-                else [],
-                "services": sorted({s.service for s in signals}),
-            },
-        )
+        cursor.execute(_READ_FIRING, {"fingerprints": fingerprints if firing_fingerprints else []})
         silences_cursor.execute(_READ_SILENCES)
-        rows = cursor.fetchall()
+        rules_cursor.execute(READ_RULES)
+        if firing_fingerprints:
+            flaps_cursor.execute(READ_FLAPS, {"fingerprints": fingerprints})
+        incidents_cursor.execute(_READ_OPEN_INCIDENTS, {"keys": service_keys, "windowed": []})
+        firing = cursor.fetchall()
         silences = silences_cursor.fetchone()
+        grouping = rules_of(rules_cursor.fetchall())
+        flaps = flap_records(flaps_cursor.fetchall()) if firing_fingerprints else {}
+        incidents = incidents_cursor.fetchall()
     assert silences is not None  # an aggregate always answers one row
+    groups = [group_for(s, grouping) for s in signals]
+    rule_groups = [group for group in groups if group.rule is not None]
+    if rule_groups:
+        with connection.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                _READ_OPEN_INCIDENTS,
+                {
+                    "keys": sorted({group.key for group in rule_groups}),
+                    "windowed": sorted(
+                        {g.key for g in rule_groups if g.window_minutes is not None}
+                    ),
+                },
+            )
+            incidents += cursor.fetchall()
     return CorrelationState(
         firing={
-            row["key"]: FiringAlert(row["alert_id"], row["incident_id"])
-            for row in rows
-            if row["kind"] == "fingerprint"
+            row["fingerprint"]: FiringAlert(row["alert_id"], row["incident_id"]) for row in firing
         },
         open_incidents={
-            row["key"]: OpenIncident(row["incident_id"], Severity(row["severity"]))
-            for row in rows
-            if row["kind"] == "service"
+            row["group_key"]: OpenIncident(
+                row["incident_id"], Severity(row["severity"]), row["newest_alert_at"]
+            )
+            for row in incidents
         },
         silences=_silence_rules(silences["silences"]),
         now=silences["now"],
+        grouping_rules=grouping,
+        flaps=flaps,
+        flap_thresholds=flap_thresholds(),
     )
 
 
@@ -379,19 +438,17 @@ def _alert_arrays(
         for s, action in zip(signals, plan.actions, strict=True)
         if action in (IngestAction.CREATED, IngestAction.ATTACHED)
     ]
-    existing = {
-        s.service: state.open_incidents[s.service].incident_id
-        for s in new
-        if s.service in state.open_incidents
-    }
     created = plan.new_incidents
     return {
-        "c_service": list(created),
+        "c_service": [incident.service for incident in created.values()],
         "c_title": [incident.title for incident in created.values()],
         "c_severity": [incident.severity.value for incident in created.values()],
         "c_count": [incident.alert_count for incident in created.values()],
-        "o_service": list(existing),
-        "o_id": list(existing.values()),
+        "c_key": list(created),
+        "c_rule": [incident.grouping_rule for incident in created.values()],
+        "o_key": list(plan.joined),
+        "o_id": list(plan.joined.values()),
+        "target": [plan.targets[s.fingerprint] for s in new],
         "fingerprint": [s.fingerprint for s in new],
         "service": [s.service for s in new],
         "summary": [s.summary for s in new],
@@ -457,6 +514,9 @@ def _write_round(
             if (incident_id := state.firing[s.fingerprint].incident_id) is not None
         }
     )
+    # Incidents that may close now: those an alert resolved in, or whose alert stopped
+    # flapping, except those a flapping alert's resolution holds open.
+    closing_incidents = sorted((set(resolving_incidents) | flapping_stopped(plan)) - plan.held_open)
 
     def run(statement: str, params: dict[str, Any]) -> Cursor:
         cursor = connection.cursor(row_factory=dict_row)
@@ -475,8 +535,16 @@ def _write_round(
             },
         )
 
-    locked_incidents = sorted({*resolving_incidents, *plan.grown_incidents})
+    locked_incidents = sorted({*closing_incidents, *plan.grown_incidents})
     with connection.pipeline():
+        windows = (
+            run(
+                _CLOSE_WINDOWS,
+                {"w_id": list(plan.closed_windows), "w_cutoff": list(plan.closed_windows.values())},
+            )
+            if plan.closed_windows
+            else None
+        )
         inserted = (
             run(_INSERT_ALERTS, _alert_arrays(signals, plan, state, repeats)) if new else None
         )
@@ -509,20 +577,29 @@ def _write_round(
                     "r_summary": [s.summary for s in resolving],
                 },
             )
-            if auto_resolve and resolving_incidents:
-                still_firing = run(_STILL_FIRING, {"r_incident": resolving_incidents})
+        flapped = run(RECORD_FLAPS, flap_arrays(signals, plan)) if plan.flaps else None
+        if auto_resolve and closing_incidents:
+            still_firing = run(_STILL_FIRING, {"r_incident": closing_incidents})
         if still_firing is None:
             grown = grow()
     if still_firing is not None:
         closing = [
             row["id"]
             for row in still_firing.fetchall()
-            if auto_resolves(IncidentStatus(row["status"]), still_firing=row["still_firing"])
+            if auto_resolves(
+                IncidentStatus(row["status"]),
+                still_firing=row["still_firing"],
+                flapping=row["flapping"],
+            )
         ]
         with connection.pipeline():
             closed = run(_AUTO_RESOLVE, {"a_incident": closing}) if closing else None
             grown = grow()
 
+    if windows is not None and len(windows.fetchall()) != len(plan.closed_windows):
+        raise PlanInvalidated("an alert joined an incident whose time window was closing")
+    if flapped is not None and len(flapped.fetchall()) != len(plan.flaps):
+        raise PlanInvalidated("a flap history changed concurrently")
     alerts: dict[str, tuple[int, int | None]] = {}
     if inserted is not None:
         rows = inserted.fetchall()
@@ -554,17 +631,20 @@ def _write_round(
             alert_id, incident_id = alerts[signal.fingerprint]
             outcomes.append(IngestOutcome(action, alert_id, incident_id))
     auto_resolved = [
-        ResolvedIncident(
-            id=row["id"],
-            service=row["service"],
-            severity=row["severity"],
-            created_at=row["created_at"],
-            acknowledged_at=row["acknowledged_at"],
-            resolved_at=row["resolved_at"],
-        )
-        for row in (closed.fetchall() if closed is not None else [])
+        _resolved_incident(row) for row in (closed.fetchall() if closed is not None else [])
     ]
     return outcomes, auto_resolved
+
+
+def _resolved_incident(row: dict[str, Any]) -> ResolvedIncident:
+    return ResolvedIncident(
+        id=row["id"],
+        service=row["service"],
+        severity=row["severity"],
+        created_at=row["created_at"],
+        acknowledged_at=row["acknowledged_at"],
+        resolved_at=row["resolved_at"],
+    )
 
 
 def _write(
@@ -707,12 +787,12 @@ UPDATE alerts SET silence_id = m.silence_id
 
 _RELEASE = f"""
 WITH {_OPEN_OR_JOIN}, incoming AS (
-    SELECT * FROM unnest(%(alert_id)b::bigint[], %(service)b::text[], %(summary)b::text[],
+    SELECT * FROM unnest(%(alert_id)b::bigint[], %(target)b::text[], %(summary)b::text[],
                          %(kind)b::text[])
-        WITH ORDINALITY AS a(alert_id, service, summary, kind, n)
+        WITH ORDINALITY AS a(alert_id, target, summary, kind, n)
 ), released AS (
     UPDATE alerts SET incident_id = t.id, last_seen_at = now()
-      FROM incoming a JOIN target t ON t.service = a.service
+      FROM incoming a JOIN target t ON t.key = a.target
      WHERE alerts.id = a.alert_id AND alerts.status = 'firing' AND alerts.incident_id IS NULL
  RETURNING alerts.id, alerts.incident_id, alerts.fingerprint, alerts.silence_id
 ), timeline AS (
@@ -763,6 +843,13 @@ def _release_round(connection: psycopg.Connection[Any], rows: list[dict[str, Any
     ]
     arrays = _alert_arrays(signals, plan, state)
     with connection.pipeline(), connection.cursor(row_factory=dict_row) as cursor:
+        windows = None
+        if plan.closed_windows:
+            windows = connection.cursor(row_factory=dict_row)
+            windows.execute(
+                _CLOSE_WINDOWS,
+                {"w_id": list(plan.closed_windows), "w_cutoff": list(plan.closed_windows.values())},
+            )
         if still_muted:
             cursor.execute(
                 _REMUTE,
@@ -777,12 +864,12 @@ def _release_round(connection: psycopg.Connection[Any], rows: list[dict[str, Any
             result.execute(
                 _RELEASE,
                 {
-                    **{key: arrays[key] for key in ("c_service", "c_title", "c_severity")},
-                    "c_count": arrays["c_count"],
-                    "o_service": arrays["o_service"],
-                    "o_id": arrays["o_id"],
+                    **{
+                        key: arrays[key]
+                        for key in ("c_service", "c_title", "c_severity", "c_count", "c_key")
+                    },
+                    **{key: arrays[key] for key in ("c_rule", "o_key", "o_id", "target")},
                     "alert_id": [alert_id[s.fingerprint] for s in released],
-                    "service": arrays["service"],
                     "summary": arrays["summary"],
                     "kind": arrays["kind"],
                 },
@@ -799,6 +886,8 @@ def _release_round(connection: psycopg.Connection[Any], rows: list[dict[str, Any
                     "actor": "system",
                 },
             )
+    if windows is not None and len(windows.fetchall()) != len(plan.closed_windows):
+        raise PlanInvalidated("an alert joined an incident whose time window was closing")
     if result is not None:
         out = result.fetchall()
         opened = [row for row in out if row["kind"] == "incident"]
@@ -861,6 +950,89 @@ def sweep_ended_silences(engine: Engine, *, batch: int = 500, max_batches: int =
         seen = _release(engine, _MUTED_BY_ENDED, {"limit": batch}, advisory_lock=True)
         if seen is None:
             break
+        handled += seen
+        if seen < batch:
+            break
+    return handled
+
+
+# --- Letting time pass over flapping alerts -----------------------------------------------
+#
+# A flapping alert that stays quiet sends nothing, yet the checks Nagios would have made
+# meanwhile count as unchanged states: the sweep records them, so the alert stops
+# flapping, and its incident resolves if its alerts are all resolved by then.
+
+
+def _sweep_flaps_once(engine: Engine, limit: int) -> tuple[int, list[ResolvedIncident]]:
+    thresholds = flap_thresholds()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        raw = engine.raw_connection()
+        try:
+            connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+            try:
+                with connection.cursor(row_factory=dict_row) as cursor:
+                    cursor.execute(
+                        TAKE_QUIET_FLAPS,
+                        {"interval": thresholds.check_interval, "limit": limit},
+                    )
+                    rows = cursor.fetchall()
+                    if not rows:
+                        connection.rollback()
+                        return 0, []
+                    now = connection.execute("SELECT statement_timestamp()").fetchone()
+                    assert now is not None
+                    changes = []
+                    for row in rows:
+                        before = history_of(row)
+                        after = record_quiet(before, now[0], thresholds)
+                        stopped = before.flapping and not after.flapping
+                        changes.append(
+                            (
+                                row["fingerprint"],
+                                row["fingerprint"],
+                                before,
+                                after,
+                                row["incident_id"],
+                                False,
+                                stopped,
+                            )
+                        )
+                    cursor.execute(RECORD_FLAPS, {**flap_columns(changes), "actor": "system"})
+                    if len(cursor.fetchall()) != len(changes):
+                        raise PlanInvalidated("a flap history changed concurrently")
+                    stopped_incidents = sorted({c[4] for c in changes if c[6] and c[4] is not None})
+                    closed: list[dict[str, Any]] = []
+                    if stopped_incidents and get_settings().auto_resolve:
+                        cursor.execute(_AUTO_RESOLVE, {"r_incident": stopped_incidents})
+                        closed = cursor.fetchall()
+                connection.commit()
+                if closed or stopped_incidents:
+                    incidents_changed(engine)
+                return len(rows), [_resolved_incident(row) for row in closed]
+            except _RETRYABLE as error:
+                connection.rollback()
+                logger.debug("flap sweep attempt %d replanned: %s", attempt, error)
+            except psycopg.OperationalError as error:
+                raw.invalidate()
+                raise DatabaseUnavailable(str(error)) from error
+            except BaseException:
+                connection.rollback()
+                raise
+        finally:
+            raw.close()
+    raise DatabaseUnavailable(f"flap sweep kept conflicting after {MAX_ATTEMPTS} attempts")
+
+
+def sweep_quiet_flaps(engine: Engine, *, batch: int = 500, max_batches: int = 20) -> int:
+    """Count the unchanged checks of quiet flapping alerts; returns how many were swept.
+    An alert that stops flapping lets its incident resolve if nothing of it fires."""
+    handled = 0
+    for _ in range(max_batches):
+        seen, closed = _sweep_flaps_once(engine, batch)
+        for incident in closed:
+            observe_resolved(
+                incident.service, incident.severity, incident.created_at, incident.resolved_at
+            )
         handled += seen
         if seen < batch:
             break

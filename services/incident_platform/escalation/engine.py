@@ -35,12 +35,15 @@ from incident_platform.clock import utc_now
 from incident_platform.db import is_outage
 from incident_platform.escalation import tables
 from incident_platform.escalation.rules import (
+    FLAPPING_RECHECK,
     EscalationPolicy,
     EscalationState,
     FiredStep,
+    PagingDecision,
     cancels_pending_pages,
     evaluate_escalation,
     failure_backoff,
+    paging_decision,
     should_escalate,
     starts_escalation,
 )
@@ -137,11 +140,12 @@ class TickReport:
     stopped: int = 0
     failed: int = 0
     unpageable: int = 0
+    held: int = 0  # flapping incidents whose due pages wait
 
 
 _TAKE_DUE = """
 SELECT e.incident_id, e.escalation_policy_id, e.opened_at, e.next_step, e.repeats_done,
-       e.last_fired_at, i.status, i.service, e.failures, e.last_error
+       e.last_fired_at, i.status, i.service, e.failures, e.last_error, i.flapping
   FROM escalations e JOIN incidents i ON i.id = e.incident_id
  WHERE e.active AND e.next_due_at <= %(now)s
  ORDER BY e.next_due_at
@@ -231,6 +235,7 @@ class _Due:
     service: str
     failures: int
     last_error: str | None
+    flapping: bool = False
 
 
 class _Failure(Exception):
@@ -284,11 +289,17 @@ def _process_due(
                     service=row[7],
                     failures=row[8],
                     last_error=row[9],
+                    flapping=row[10],
                 )
                 report.evaluated += 1
-                if not should_escalate(due.status):
+                decision = paging_decision(due.status, flapping=due.flapping)
+                if decision is PagingDecision.STOP:
                     report.stopped += 1
                     _keep_state(writes, due.incident_id, due.state, None)
+                    continue
+                if decision is PagingDecision.HOLD:
+                    report.held += 1
+                    _keep_state(writes, due.incident_id, due.state, now + FLAPPING_RECHECK)
                     continue
                 # Each incident's writes join the batch only if all of it worked.
                 mine = _Writes()

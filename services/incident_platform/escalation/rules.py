@@ -20,10 +20,14 @@ Timing, all in one place:
   incidents retroactively.
 * Acknowledged or resolved incidents escalate no further (:func:`should_escalate`), and
   their escalation pages not yet sent are cancelled (:func:`cancels_pending_pages`).
+* A flapping incident's pages are held (:func:`paging_decision`): its due steps wait,
+  checked again every :data:`FLAPPING_RECHECK`, and fire once it stops flapping (as
+  after an outage, each due step once, in order), unless it settled meanwhile.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
@@ -125,6 +129,25 @@ def cancels_pending_pages(status: str) -> bool:
     """The cancel-pending-pages rule: once an incident stops escalating (acknowledged or
     resolved), its escalation pages not yet sent are cancelled, retries included."""
     return not should_escalate(status)
+
+
+class PagingDecision(StrEnum):
+    PAGE = "page"
+    HOLD = "hold"  # not now: look again later
+    STOP = "stop"  # never again for this incident
+
+
+FLAPPING_RECHECK = timedelta(seconds=30)
+
+
+def paging_decision(status: str, *, flapping: bool) -> PagingDecision:
+    """The may-this-incident-be-paged-now rule: a settled incident never again (see
+    :func:`should_escalate`), a flapping one not while it flaps, any other now."""
+    if not should_escalate(status):
+        return PagingDecision.STOP
+    if flapping:
+        return PagingDecision.HOLD
+    return PagingDecision.PAGE
 
 
 def repeat_gap(policy: EscalationPolicy) -> timedelta:

@@ -25,6 +25,9 @@ class NoteCreate(StorableSQLModel):
 class IncidentPublic(IncidentBase):
     id: int
     alert_count: int
+    group_key: str = Field(description="service:<name>, or the grouping rule's group")
+    grouping_rule: str | None = Field(description="The grouping rule that grouped it, if any")
+    flapping: bool = Field(description="An alert of it is flapping; its pages are held")
     change_seq: int
     created_at: datetime
     updated_at: datetime

@@ -150,7 +150,8 @@ def transition(session: Session, incident_id: int, action: Transition, *, actor:
         session.rollback()
         other = session.execute(
             select(col(Incident.id)).where(
-                col(Incident.service) == incident.service,
+                col(Incident.group_key) == incident.group_key,
+                col(Incident.accepts_alerts),
                 col(Incident.status).in_([s.value for s in OPEN_STATUSES]),
             )
         ).scalar_one_or_none()

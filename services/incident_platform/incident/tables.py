@@ -4,7 +4,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -34,6 +45,8 @@ class TimelineKind(StrEnum):
     ESCALATED = "escalated"
     ESCALATION_FAILED = "escalation_failed"
     UNPAGEABLE = "unpageable"
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING_STOPPED = "flapping_stopped"
 
 
 class IncidentBase(SQLModel):
@@ -47,13 +60,14 @@ class IncidentBase(SQLModel):
 class Incident(IncidentBase, table=True):
     __tablename__ = "incidents"
     __table_args__ = (
-        # The correlation guarantee: at most one open incident per service, across
-        # every process and replica, enforced where it cannot be raced.
+        # The correlation guarantee: at most one open incident per group (its service,
+        # or a grouping rule's group) taking alerts, across every process and replica,
+        # enforced where it cannot be raced.
         Index(
-            "ux_incidents_open_service",
-            "service",
+            "ux_incidents_open_group_key",
+            "group_key",
             unique=True,
-            postgresql_where=text(f"status IN {OPEN_STATUSES_SQL}"),
+            postgresql_where=text(f"status IN {OPEN_STATUSES_SQL} AND accepts_alerts"),
         ),
         Index("ix_incidents_status_id", "status", "id"),
         Index("ix_incidents_service_id", "service", "id"),
@@ -63,6 +77,17 @@ class Incident(IncidentBase, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     alert_count: int = Field(default=0)
+    # ``service:<name>`` unless a grouping rule grouped it (grouping/rules.py); a trigger
+    # fills in the service key when an insert leaves it out.
+    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    grouping_rule: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    # False once a rule's time window closed on it: its group opens a new incident.
+    accepts_alerts: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true"))
+    )
+    flapping: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     # Moved up on every change so followers (the operator, the event stream) can resume
     # from a cursor instead of relisting everything; derived from the writing transaction's
     # id so that positions below the feed horizon are final (see incident/feed.py).

@@ -456,6 +456,21 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Flapping
+             * @description An alert of it is flapping; its pages are held
+             */
+            flapping: boolean;
+            /**
+             * Group Key
+             * @description service:<name>, or the grouping rule's group
+             */
+            group_key: string;
+            /**
+             * Grouping Rule
+             * @description The grouping rule that grouped it, if any
+             */
+            grouping_rule: string | null;
             /** Id */
             id: number;
             /** Resolved At */
@@ -493,6 +508,21 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Flapping
+             * @description An alert of it is flapping; its pages are held
+             */
+            flapping: boolean;
+            /**
+             * Group Key
+             * @description service:<name>, or the grouping rule's group
+             */
+            group_key: string;
+            /**
+             * Grouping Rule
+             * @description The grouping rule that grouped it, if any
+             */
+            grouping_rule: string | null;
             /** Id */
             id: number;
             /** Resolved At */
@@ -601,7 +631,7 @@ export interface components {
          * TimelineKind
          * @enum {string}
          */
-        TimelineKind: "created" | "alert_attached" | "alert_resolved" | "acknowledged" | "resolved" | "auto_resolved" | "reopened" | "note" | "severity_changed" | "title_changed" | "assigned" | "notified" | "notification_failed" | "escalated" | "escalation_failed" | "unpageable";
+        TimelineKind: "created" | "alert_attached" | "alert_resolved" | "acknowledged" | "resolved" | "auto_resolved" | "reopened" | "note" | "severity_changed" | "title_changed" | "assigned" | "notified" | "notification_failed" | "escalated" | "escalation_failed" | "unpageable" | "flapping_started" | "flapping_stopped";
         /** ValidationError */
         ValidationError: {
             /** Context */

@@ -1,0 +1,1 @@
+"""Flap detection: alerts that keep changing state, after Nagios."""

@@ -1,0 +1,1 @@
+"""Grouping rules: which alerts share an incident beyond one per service."""
