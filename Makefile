@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run       start the platform (embedded PostgreSQL unless DATABASE_URL is set)"
 	@echo "make test      install what is needed and run the whole suite against real PostgreSQL"
-	@echo "make lint      ruff, mypy --strict, and the web UI (ESLint, tsc, generated API types)"
+	@echo "make lint      ruff, mypy --strict, import boundaries, dead code, and the web UI (ESLint, tsc, API types)"
 	@echo "make bench     load benchmark on loopback; writes docs/performance.md"
 	@echo "make operator  run the kopf operator against the current kubeconfig"
 	@echo "make kind-e2e  end-to-end on a kind cluster (needs a Docker engine)"
@@ -37,6 +37,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy services operator tests
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(MAKE) lint-web
 
 # The UI's OpenAPI specs and generated client types match the services; ESLint; tsc --noEmit.
