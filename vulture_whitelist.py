@@ -51,3 +51,12 @@ _.handle_RCPT
 _.handle_DATA
 _.log_errors
 _.raw_headers
+
+# kopf's settings, set by attribute.
+_.finalizer
+
+# PagerDuty's client refuses a non-https base URL: the tests point it at loopback.
+_._url
+
+# Reported in assertion messages through the dataclass's repr.
+_.panel_type

@@ -55,6 +55,11 @@ ALERTS_RECEIVED = Counter(
     "Alerts received, by sender kind and what correlation did with them.",
     ["source", "action"],
 )
+INGEST_TRANSACTIONS = Counter(
+    "ingest_transactions_total",
+    "Transactions the ingest writer committed: alerts_received_total over this is the"
+    " mean group-commit batch size.",
+)
 REQUEST_DURATION = Histogram(
     "http_request_duration_seconds",
     "HTTP request latency by route template.",

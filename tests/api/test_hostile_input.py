@@ -15,9 +15,6 @@ from support.database import connect
 from support.oncall import create_schedule, create_user, daily_schedule
 from support.platform import Platform, create_integration
 
-NUL = "\x00"
-SURROGATE = "\ud800"
-
 
 def raw_json(text: str) -> dict[str, Any]:
     """Keyword arguments sending ``text`` as the body: httpx cannot encode a lone surrogate,

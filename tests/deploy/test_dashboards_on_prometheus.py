@@ -68,6 +68,7 @@ def _lifecycle(
 def prometheus(
     running_platform: Platform, prometheus_binary: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PrometheusApi]:
+    assert Path(prometheus_binary).is_file()  # the Debian package, installed if missing
     platform = running_platform
     truncate_all(platform.database_url)
     targets_ = {

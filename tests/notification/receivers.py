@@ -179,10 +179,9 @@ class SmtpHandler:
     def __init__(self) -> None:
         self.messages: list[Mail] = []
         self.refuse: dict[str, str] = {}
-        self.logins: list[tuple[str, str]] = []
 
     async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+        self, server: Any, session: Any, envelope: Any, address: str, _rcpt_options: list[str]
     ) -> str:
         if address in self.refuse:
             return self.refuse[address]

@@ -159,7 +159,7 @@ def test_smtp_server_down_is_retryable(make_settings: MakeSettings) -> None:
 
 
 def _authenticator(
-    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    server: Any, session: Any, envelope: Any, _mechanism: str, auth_data: Any
 ) -> AuthResult:
     ok = (
         isinstance(auth_data, LoginPassword)

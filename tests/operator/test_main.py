@@ -21,7 +21,6 @@ import yaml
 from kopf.testing import KopfRunner
 
 from incident_operator.builders.status import apply_merge_patch
-from incident_operator.settings import Config
 from support.database import connect
 from support.oncall import create_user
 from support.platform import Platform
@@ -377,8 +376,8 @@ def users_for_examples(api: httpx.Client) -> dict[str, str]:
     return {name: create_user(api, name) for name in EXAMPLE_USERS}
 
 
+@pytest.mark.usefixtures("oncall_environment")
 def test_the_examples_are_synced_and_deleted_through_kubernetes(
-    oncall_environment: Config,
     run_operator: RunOperator,
     kube: httpx.Client,
     oncall_api: httpx.Client,
@@ -436,8 +435,8 @@ def test_the_examples_are_synced_and_deleted_through_kubernetes(
     assert "on-call sync is off" not in runner.output
 
 
+@pytest.mark.usefixtures("oncall_environment")
 def test_a_restart_resyncs_without_duplicates_and_heals_unknown_users(
-    oncall_environment: Config,
     run_operator: RunOperator,
     kube: httpx.Client,
     oncall_api: httpx.Client,

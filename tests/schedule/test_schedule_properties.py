@@ -50,7 +50,6 @@ TRICKY_ZONES = [
 TRICKY_TIMES = [time(0), time(0, 30), time(1), time(1, 30), time(2), time(2, 15), time(2, 30)]
 TRICKY_TIMES += [time(3), time(23), time(23, 30), time(9)]
 TICK = timedelta(microseconds=1)
-MINUTE = timedelta(minutes=1)
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,

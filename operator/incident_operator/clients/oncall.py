@@ -132,10 +132,3 @@ class OnCallClient:
         except OnCallNotFound:
             return False
         return True
-
-    async def oncall_now(self, schedule_id: str, *, attempt: int = 0) -> dict[str, Any]:
-        """``GET /api/v1/schedules/{id}/oncall``: who is on call now (``user`` may be null)."""
-        found: dict[str, Any] = await self._service.call(
-            "GET", f"/api/v1/schedules/{path_segment(schedule_id)}/oncall", attempt=attempt
-        )
-        return found

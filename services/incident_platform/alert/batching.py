@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from incident_platform.alert.correlation import AlertSignal
 from incident_platform.alert.ingest import BatchOutcome, IngestOutcome, ingest
 from incident_platform.db import DatabaseUnavailable, is_outage
-from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
+from incident_platform.metrics import ALERTS_RECEIVED, INGEST_TRANSACTIONS, observe_resolved
 from incident_platform.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -150,8 +150,6 @@ class AlertBatcher:
     policy: BatchPolicy = field(default_factory=BatchPolicy)
     _queue: deque[_Request] = field(default_factory=deque, init=False)
     _busy_writers: int = field(default=0, init=False)
-    # Committed transactions so far (a worker's mean batch size is alerts / batches).
-    batches_written: int = field(default=0, init=False)
 
     async def submit(
         self, signals: Sequence[AlertSignal], *, source: str, actor: str, auto_resolve: bool
@@ -222,7 +220,7 @@ class AlertBatcher:
                 type(error).__name__,
             )
             return [await self._write_alone(request) for request in batch]
-        self.batches_written += 1
+        INGEST_TRANSACTIONS.inc()
         return list(split_outcomes([len(r.signals) for r in batch], outcome.outcomes))
 
     async def _write_alone(self, request: _Request) -> list[IngestOutcome] | BaseException:
@@ -230,7 +228,7 @@ class AlertBatcher:
             outcome = await asyncio.to_thread(self._write_and_record, [request])
         except Exception as error:
             return error
-        self.batches_written += 1
+        INGEST_TRANSACTIONS.inc()
         return outcome.outcomes
 
     def _write_and_record(self, batch: list[_Request]) -> BatchOutcome:
