@@ -14,6 +14,7 @@ export default defineConfig({
       "/api/v1/alerts": ingestion,
       "/api/v1/integrations": ingestion,
       "/v2/enqueue": ingestion,
+      "/api/v2": ingestion,
       "/api/v1/incidents": incidents,
       "/api/v1/events": incidents,
       "/api/v1/stats": incidents,

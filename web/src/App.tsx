@@ -9,6 +9,7 @@ import { IntegrationsPage } from "./pages/Integrations";
 import { OnCallPage } from "./pages/OnCall";
 import { SchedulesPage } from "./pages/Schedules";
 import { ServicesPage } from "./pages/Services";
+import { SilencesPage } from "./pages/Silences";
 import { SignInPage } from "./pages/SignIn";
 import { StatsPage } from "./pages/Stats";
 
@@ -26,6 +27,7 @@ export function App() {
         <Route path="schedules" element={<SchedulesPage />} />
         <Route path="escalation-policies" element={<EscalationPoliciesPage />} />
         <Route path="services" element={<ServicesPage />} />
+        <Route path="silences" element={<SilencesPage />} />
         <Route path="stats" element={<StatsPage />} />
         {roleAllows(session.role, "admin") && (
           <Route path="integrations" element={<IntegrationsPage />} />
@@ -50,6 +52,7 @@ function SignedInLayout() {
           <NavLink to="/schedules">Schedules</NavLink>
           <NavLink to="/escalation-policies">Escalation policies</NavLink>
           <NavLink to="/services">Services</NavLink>
+          <NavLink to="/silences">Silences</NavLink>
           <NavLink to="/stats">Stats</NavLink>
           {roleAllows(role, "admin") && <NavLink to="/integrations">Integrations</NavLink>}
         </nav>

@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, use, useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import { createApi, type Api, type Role } from "./api/client";
-import { fetchRole } from "./api/role";
+import { fetchIdentity } from "./api/role";
 
 // The token lives in memory and in sessionStorage (gone when the tab closes), never in a URL
 // or localStorage, as the issue requires.
@@ -9,6 +9,8 @@ const STORAGE_KEY = "incident-platform.token";
 
 export interface Session {
   api: Api;
+  /** The token's name, recorded as the author of what this session creates. */
+  name: string;
   role: Role;
 }
 
@@ -28,9 +30,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(async (token: string) => {
     const api = createApi(token.trim());
-    const role = await fetchRole(api);
+    const identity = await fetchIdentity(api);
     sessionStorage.setItem(STORAGE_KEY, api.token);
-    setSession({ api, role });
+    setSession({ api, ...identity });
   }, []);
 
   const signOut = useCallback(() => {
@@ -44,10 +46,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (stored === null) return;
     // A reload keeps the tab's session: ask the server again what the stored token may do.
     const api = createApi(stored);
-    fetchRole(api)
+    fetchIdentity(api)
       .then(
-        (role) => {
-          setSession({ api, role });
+        (identity) => {
+          setSession({ api, ...identity });
         },
         () => {
           sessionStorage.removeItem(STORAGE_KEY);

@@ -1,4 +1,6 @@
 import { useEffect, useState } from "react";
+import { formatDateTime } from "./lib/format";
+import type { Maintenance } from "./lib/maintenance";
 
 export function ErrorMessage({ error }: { error: unknown }) {
   if (!error) return null;
@@ -34,4 +36,13 @@ export function StatusBadge({ status }: { status: string }) {
 
 export function SeverityBadge({ severity }: { severity: string }) {
   return <span className={`badge severity-${severity}`}>{severity}</span>;
+}
+
+/** "In maintenance until …": the service's alerts are silenced until then. */
+export function MaintenanceBadge({ maintenance }: { maintenance: Maintenance }) {
+  return (
+    <span className="badge maintenance-badge" data-testid="maintenance-badge">
+      In maintenance until <time dateTime={maintenance.endsAt}>{formatDateTime(maintenance.endsAt)}</time>
+    </span>
+  );
 }

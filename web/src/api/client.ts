@@ -1,8 +1,10 @@
 import createClient, { type Middleware } from "openapi-fetch";
-import type { paths as IngestionPaths } from "./alert-ingestion";
+import type { components as IngestionComponents, paths as IngestionPaths } from "./alert-ingestion";
 import type { components as IncidentComponents, paths as IncidentPaths } from "./incident-management";
 import type { components as OncallComponents, paths as OncallPaths } from "./oncall";
 
+export type Silence = IngestionComponents["schemas"]["GettableSilence"];
+export type PostableSilence = IngestionComponents["schemas"]["PostableSilence"];
 export type Role = IncidentComponents["schemas"]["Role"];
 export type Incident = IncidentComponents["schemas"]["IncidentPublic"];
 export type IncidentDetail = IncidentComponents["schemas"]["IncidentDetail"];

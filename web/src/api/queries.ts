@@ -1,6 +1,7 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSession } from "../auth";
-import { must } from "./client";
+import { servicesInMaintenance } from "../lib/maintenance";
+import { must, type PostableSilence } from "./client";
 
 export function useSchedules() {
   const { api } = useSession();
@@ -43,6 +44,49 @@ export function useServicesWithIncidents() {
     queryFn: async () => {
       const page = must(await api.incidents.GET("/api/v1/incidents", { params: { query: { limit: 500 } } }));
       return [...new Set(page.data.map((incident) => incident.service))];
+    },
+  });
+}
+
+/** Every silence the ingestion service holds; refetched often, as silences start and end. */
+export function useSilences() {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ["silences"],
+    queryFn: async () => must(await api.ingestion.GET("/api/v2/silences")),
+    refetchInterval: 30_000,
+  });
+}
+
+/** Services in maintenance now, by name (lib/maintenance.ts decides). */
+export function useMaintenance(now: number) {
+  const silences = useSilences();
+  return { ...silences, inMaintenance: servicesInMaintenance(silences.data ?? [], now) };
+}
+
+export function useCreateSilence() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: PostableSilence) => must(await api.ingestion.POST("/api/v2/silences", { body })),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["silences"] });
+    },
+  });
+}
+
+/** Expires each silence (DELETE answers an empty 200, as Alertmanager does). */
+export function useExpireSilences() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (ids: string[]) => {
+      for (const id of ids) {
+        must(await api.ingestion.DELETE("/api/v2/silence/{silence_id}", { params: { path: { silence_id: id } }, parseAs: "text" }));
+      }
+    },
+    onSettled: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["silences"] });
     },
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { incidentIdOf } from "./events";
-import { formatDuration } from "./format";
+import { formatDuration, fromLocalInput, toLocalInput } from "./format";
 
 describe("formatDuration", () => {
   it("reads at a glance", () => {
@@ -18,5 +18,15 @@ describe("incidentIdOf", () => {
     expect(incidentIdOf('{"id": "7"}')).toBeNull();
     expect(incidentIdOf("[]")).toBeNull();
     expect(incidentIdOf("not json")).toBeNull();
+  });
+});
+
+describe("toLocalInput and fromLocalInput", () => {
+  it("round-trip an instant to the minute through a datetime-local value", () => {
+    const instant = new Date(2026, 11, 2, 9, 5);
+    expect(toLocalInput(instant)).toBe("2026-12-02T09:05");
+    expect(fromLocalInput(toLocalInput(instant))?.getTime()).toBe(instant.getTime());
+    expect(fromLocalInput("")).toBeNull();
+    expect(fromLocalInput("not a time")).toBeNull();
   });
 });

@@ -22,3 +22,19 @@ export function formatDateTime(iso: string, timeZone?: string): string {
     ...(timeZone ? { timeZone } : {}),
   }).format(new Date(iso));
 }
+
+/** What a datetime-local field shows for an instant, in the browser's zone (`2026-12-02T09:30`). */
+export function toLocalInput(instant: Date): string {
+  const pad = (part: number) => String(part).padStart(2, "0");
+  return (
+    `${instant.getFullYear()}-${pad(instant.getMonth() + 1)}-${pad(instant.getDate())}` +
+    `T${pad(instant.getHours())}:${pad(instant.getMinutes())}`
+  );
+}
+
+/** The instant a datetime-local field's value names in the browser's zone; null when empty. */
+export function fromLocalInput(value: string): Date | null {
+  if (!value) return null;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) ? null : instant;
+}

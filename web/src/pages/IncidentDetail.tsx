@@ -5,6 +5,7 @@ import { ApiError, must, type IncidentDetail } from "../api/client";
 import { useSession } from "../auth";
 import { ErrorMessage, Loading, SeverityBadge, StatusBadge } from "../components";
 import { formatDateTime, formatDuration } from "../lib/format";
+import { matchersFromAlert, silenceFormPath } from "../lib/matchers";
 import { availableTransitions, roleAllows, type Transition } from "../lib/permissions";
 
 const LABELS: Record<Transition, string> = {
@@ -125,6 +126,7 @@ export function IncidentDetailPage() {
             <th scope="col">Labels</th>
             <th scope="col">Occurrences</th>
             <th scope="col">Last seen</th>
+            {canRespond && <th scope="col">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -146,6 +148,13 @@ export function IncidentDetailPage() {
               </td>
               <td>{alert.occurrences}</td>
               <td>{formatDateTime(alert.last_seen_at)}</td>
+              {canRespond && (
+                <td>
+                  <Link to={silenceFormPath(matchersFromAlert(alert))} aria-label={`Silence like this: ${alert.summary}`}>
+                    Silence like this
+                  </Link>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

@@ -1,9 +1,11 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { must, type IncidentStatus, type Severity } from "../api/client";
+import { useMaintenance } from "../api/queries";
 import { useSession } from "../auth";
-import { ErrorMessage, Loading, SeverityBadge, StatusBadge, useNow } from "../components";
+import { ErrorMessage, Loading, MaintenanceBadge, SeverityBadge, StatusBadge, useNow } from "../components";
 import { ageOf } from "../lib/format";
+import type { Maintenance } from "../lib/maintenance";
 
 const STATUSES: IncidentStatus[] = ["triggered", "acknowledged", "resolved"];
 const SEVERITIES: Severity[] = ["critical", "high", "warning", "info"];
@@ -16,6 +18,7 @@ export function IncidentsPage() {
   const status = (params.get("status") ?? "") as IncidentStatus | "";
   const severity = (params.get("severity") ?? "") as Severity | "";
   const service = params.get("service") ?? "";
+  const { inMaintenance } = useMaintenance(now);
 
   const incidents = useInfiniteQuery({
     queryKey: ["incidents", "list", { status, severity, service }],
@@ -103,7 +106,9 @@ export function IncidentsPage() {
               <tr key={incident.id} data-incident-id={incident.id}>
                 <td><StatusBadge status={incident.status} /></td>
                 <td><SeverityBadge severity={incident.severity} /></td>
-                <td>{incident.service}</td>
+                <td>
+                  {incident.service} <ServiceMaintenance maintenance={inMaintenance.get(incident.service)} />
+                </td>
                 <td>
                   <Link to={`/incidents/${incident.id}`}>{incident.title}</Link>
                 </td>
@@ -125,4 +130,8 @@ export function IncidentsPage() {
       )}
     </section>
   );
+}
+
+function ServiceMaintenance({ maintenance }: { maintenance: Maintenance | undefined }) {
+  return maintenance ? <MaintenanceBadge maintenance={maintenance} /> : null;
 }

@@ -1,10 +1,18 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { must } from "../api/client";
-import { usePolicies, useRoutedServices, useServicesWithIncidents } from "../api/queries";
+import {
+  useCreateSilence,
+  useExpireSilences,
+  useMaintenance,
+  usePolicies,
+  useRoutedServices,
+  useServicesWithIncidents,
+} from "../api/queries";
 import { useSession } from "../auth";
-import { ErrorMessage, Loading } from "../components";
-import { formatDateTime } from "../lib/format";
+import { ErrorMessage, Loading, MaintenanceBadge, useNow } from "../components";
+import { formatDateTime, fromLocalInput, toLocalInput } from "../lib/format";
+import { maintenanceSilence, type Maintenance, type MaintenanceLength } from "../lib/maintenance";
 import { roleAllows } from "../lib/permissions";
 
 export function ServicesPage() {
@@ -12,13 +20,18 @@ export function ServicesPage() {
   const routed = useRoutedServices();
   const seen = useServicesWithIncidents();
   const policies = usePolicies();
+  const now = useNow();
+  const maintenance = useMaintenance(now);
+  const canWrite = roleAllows(role, "responder");
   const routing = new Map((routed.data ?? []).map((row) => [row.service, row]));
-  const services = [...new Set([...routing.keys(), ...(seen.data ?? [])])].sort();
+  const services = [
+    ...new Set([...routing.keys(), ...(seen.data ?? []), ...maintenance.inMaintenance.keys()]),
+  ].sort();
   return (
     <section>
       <h1>Services</h1>
       <p>Each service routes its incidents to one escalation policy.</p>
-      <ErrorMessage error={routed.error ?? seen.error} />
+      <ErrorMessage error={routed.error ?? seen.error ?? maintenance.error} />
       {routed.isPending ? (
         <Loading what="services" />
       ) : services.length === 0 ? (
@@ -30,6 +43,7 @@ export function ServicesPage() {
               <th scope="col">Service</th>
               <th scope="col">Escalation policy</th>
               <th scope="col">Routed since</th>
+              <th scope="col">Maintenance</th>
             </tr>
           </thead>
           <tbody>
@@ -41,6 +55,13 @@ export function ServicesPage() {
                   <th scope="row">{service}</th>
                   <td>{row ? (policy?.name ?? row.escalation_policy_id) : "not routed"}</td>
                   <td>{row ? formatDateTime(row.updated_at) : "—"}</td>
+                  <td>
+                    <MaintenanceCell
+                      service={service}
+                      maintenance={maintenance.inMaintenance.get(service)}
+                      canWrite={canWrite}
+                    />
+                  </td>
                 </tr>
               );
             })}
@@ -49,6 +70,110 @@ export function ServicesPage() {
       )}
       {roleAllows(role, "admin") && <RoutingForm />}
     </section>
+  );
+}
+
+const LENGTHS = [
+  { value: "1", label: "1 hour" },
+  { value: "2", label: "2 hours" },
+  { value: "4", label: "4 hours" },
+  { value: "until", label: "until…" },
+];
+
+/** A maintenance window is a silence on exactly `service="<name>"` (lib/maintenance.ts). */
+function MaintenanceCell({
+  service,
+  maintenance,
+  canWrite,
+}: {
+  service: string;
+  maintenance: Maintenance | undefined;
+  canWrite: boolean;
+}) {
+  const { name } = useSession();
+  const start = useCreateSilence();
+  const end = useExpireSilences();
+  const [length, setLength] = useState("1");
+  const [until, setUntil] = useState("");
+  if (maintenance) {
+    return (
+      <div className="maintenance">
+        <MaintenanceBadge maintenance={maintenance} />
+        {canWrite && (
+          <button
+            type="button"
+            className="secondary"
+            disabled={end.isPending}
+            aria-label={`End maintenance of ${service}`}
+            onClick={() => {
+              end.mutate(maintenance.silenceIds);
+            }}
+          >
+            End maintenance
+          </button>
+        )}
+        <ErrorMessage error={end.error} />
+      </div>
+    );
+  }
+  if (!canWrite) return <>—</>;
+  const id = `maintenance-${service.replace(/[^\w-]/g, "_")}`;
+  return (
+    <form
+      className="maintenance"
+      aria-label={`Maintenance of ${service}`}
+      onSubmit={(event) => {
+        event.preventDefault();
+        const chosen: MaintenanceLength | null =
+          length === "until"
+            ? (() => {
+                const at = fromLocalInput(until);
+                return at ? { until: at } : null;
+              })()
+            : { hours: Number(length) };
+        if (chosen) start.mutate(maintenanceSilence(service, chosen, new Date(), name));
+      }}
+    >
+      <label htmlFor={`${id}-length`} className="visually-hidden">
+        Maintenance length for {service}
+      </label>
+      <select
+        id={`${id}-length`}
+        value={length}
+        onChange={(event) => {
+          setLength(event.target.value);
+          if (event.target.value === "until" && !until) {
+            setUntil(toLocalInput(new Date(Date.now() + 3_600_000)));
+          }
+        }}
+      >
+        {LENGTHS.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {length === "until" && (
+        <>
+          <label htmlFor={`${id}-until`} className="visually-hidden">
+            Maintenance of {service} ends at
+          </label>
+          <input
+            id={`${id}-until`}
+            type="datetime-local"
+            required
+            value={until}
+            onChange={(event) => {
+              setUntil(event.target.value);
+            }}
+          />
+        </>
+      )}
+      <button type="submit" disabled={start.isPending} aria-label={`Start maintenance of ${service}`}>
+        Start maintenance
+      </button>
+      <ErrorMessage error={start.error} />
+    </form>
   );
 }
 
