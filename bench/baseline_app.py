@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, Field
 
-from incident_platform.devtools.devdb import libpq_url
+from incident_platform.db import libpq_url
 from incident_platform.entrypoints.serve import serve
 
 UPSERT = (

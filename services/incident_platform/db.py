@@ -110,3 +110,8 @@ def migrate(database_url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(database_url), "head")
+
+
+def libpq_url(url: str) -> str:
+    """The same URL as libpq and psycopg spell it (without SQLAlchemy's driver suffix)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)

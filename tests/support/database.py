@@ -9,8 +9,9 @@ from pathlib import Path
 
 import psycopg
 
+from incident_platform.db import libpq_url
 from incident_platform.devtools.devdb import create_database as create_named_database
-from incident_platform.devtools.devdb import drop_database, find_server, libpq_url
+from incident_platform.devtools.devdb import drop_database, find_server
 from incident_platform.models import metadata
 
 REPO = Path(__file__).resolve().parents[2]

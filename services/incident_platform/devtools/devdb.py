@@ -12,6 +12,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from incident_platform.db import libpq_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,11 +54,6 @@ class EmbeddedPostgres:
 
 
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def libpq_url(url: str) -> str:
-    """The same URL as libpq and psycopg spell it (without SQLAlchemy's driver suffix)."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def answers(url: str) -> bool:

@@ -17,7 +17,7 @@ import time
 import psycopg
 from sqlalchemy import Connection, Engine
 
-from incident_platform.devtools.devdb import libpq_url
+from incident_platform.db import libpq_url
 from incident_platform.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,7 @@ from sqlmodel import Session
 
 from incident_platform.api.deps import SettingsDep, ViewerDep
 from incident_platform.api.errors import invalid
-from incident_platform.db import DatabaseUnavailable, get_engine
-from incident_platform.devtools.devdb import libpq_url
+from incident_platform.db import DatabaseUnavailable, get_engine, libpq_url
 from incident_platform.incident.events import (
     ChangeBroadcaster,
     FeedBatch,
