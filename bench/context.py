@@ -120,7 +120,9 @@ class Context:
                 self.keys[kind] = self._create_integration(app.url, kind)
 
     def _start_incidents(self) -> None:
-        app = self._process("incident-management", "incident_platform.incident_management")
+        app = self._process(
+            "incident-management", "incident_platform.entrypoints.incident_management"
+        )
         self.apps["incidents"] = [app]
         print(f"starting incident management ({app.workers} workers) on {app.url}", flush=True)
         app.start("/readyz")

@@ -43,7 +43,7 @@ def test_alert_counter_sums_across_workers(
     """A service of its own with two workers, so each worker's file can be read and every
     count is exact: both workers serve, and the scrape is the sum of the two."""
     service = ServiceProcess(
-        "incident_platform.alert_ingestion",
+        "incident_platform.entrypoints.alert_ingestion",
         {
             "DATABASE_URL": platform.database_url,
             "PLATFORM_ADMIN_TOKEN": platform.admin_token,

@@ -39,7 +39,7 @@ def second_replica(running_platform: Platform, logs_dir: Path) -> Iterator[Servi
         "RUN_ENGINE": "false",
     }
     replica = ServiceProcess(
-        "incident_platform.alert_ingestion",
+        "incident_platform.entrypoints.alert_ingestion",
         env,
         workers=2,
         log_path=logs_dir / "ingestion-replica.log",

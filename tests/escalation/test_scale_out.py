@@ -56,11 +56,15 @@ def replicas(postgres_server: str, tmp_path: Path) -> Iterator[Replicas]:
         "ENGINE_INTERVAL_SECONDS": "0.2",
     }
     ingestion = [
-        ServiceProcess("incident_platform.alert_ingestion", env, log_path=tmp_path / f"in{n}.log")
+        ServiceProcess(
+            "incident_platform.entrypoints.alert_ingestion", env, log_path=tmp_path / f"in{n}.log"
+        )
         for n in range(2)
     ]
     oncall = [
-        ServiceProcess("incident_platform.oncall", env, log_path=tmp_path / f"oncall{n}.log")
+        ServiceProcess(
+            "incident_platform.entrypoints.oncall", env, log_path=tmp_path / f"oncall{n}.log"
+        )
         for n in range(2)
     ]
     processes = [*ingestion, *oncall]
