@@ -28,7 +28,7 @@ def per_worker(directory: Path, name: str, **labels: str) -> dict[int, float]:
     values: dict[int, float] = {}
     for path in sorted(directory.glob("*_*.db")):
         pid = int(path.stem.rsplit("_", 1)[-1])
-        for family in multiprocess.MultiProcessCollector.merge([str(path)]):
+        for family in multiprocess.MultiProcessCollector.merge([str(path)]):  # type: ignore[no-untyped-call]
             for metric in family.samples:
                 if metric.name == name and all(
                     metric.labels.get(k) == v for k, v in labels.items()
