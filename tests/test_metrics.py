@@ -27,8 +27,10 @@ def per_worker(directory: Path, name: str, **labels: str) -> dict[int, float]:
     """``name``'s value in each worker's own metric file, by worker pid."""
     values: dict[int, float] = {}
     for path in sorted(directory.glob("*_*.db")):
+        if path.stat().st_size == 0:
+            continue  # a worker is creating it this moment: read it on the next poll
         pid = int(path.stem.rsplit("_", 1)[-1])
-        for family in multiprocess.MultiProcessCollector.merge([str(path)]):
+        for family in multiprocess.MultiProcessCollector.merge([str(path)]):  # type: ignore[no-untyped-call]
             for metric in family.samples:
                 if metric.name == name and all(
                     metric.labels.get(k) == v for k, v in labels.items()

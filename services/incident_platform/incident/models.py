@@ -1,12 +1,14 @@
 """The incident API's request and response shapes."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from incident_platform.alert.models import AlertPublic
 from incident_platform.alert.tables import Alert
+from incident_platform.incident.stats import DurationStats
 from incident_platform.incident.tables import Incident, IncidentBase, TimelineEvent, TimelineKind
 from incident_platform.severity import Severity
 from incident_platform.storable import StorableSQLModel
@@ -78,3 +80,43 @@ def incident_detail(
         alerts=[AlertPublic.model_validate(a, from_attributes=True) for a in alerts],
         timeline=[TimelineEventPublic.model_validate(e, from_attributes=True) for e in timeline],
     )
+
+
+class DurationStatsPublic(BaseModel):
+    count: int
+    mean_seconds: float | None
+    p50_seconds: float | None
+    p90_seconds: float | None
+
+
+class StatsPublic(BaseModel):
+    since: datetime
+    total: int
+    triggered: int
+    acknowledged: int
+    resolved: int
+    mtta: DurationStatsPublic
+    mttr: DurationStatsPublic
+
+
+def duration_stats_public(stats: DurationStats) -> DurationStatsPublic:
+    return DurationStatsPublic(
+        count=stats.count,
+        mean_seconds=stats.mean_seconds,
+        p50_seconds=stats.p50_seconds,
+        p90_seconds=stats.p90_seconds,
+    )
+
+
+class DayStatsPublic(BaseModel):
+    day: date
+    opened: int
+    mtta: DurationStatsPublic
+    mttr: DurationStatsPublic
+
+
+class DailyStatsPublic(BaseModel):
+    since: datetime
+    until: datetime
+    timezone: str
+    days: list[DayStatsPublic]

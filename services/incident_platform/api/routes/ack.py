@@ -69,8 +69,7 @@ def acknowledge_by_link(
     """The link in every notification: acknowledges its one incident without a login.
 
     The token is an HMAC over the incident id and an expiry; it cannot be widened to
-    another incident. Acknowledging twice is fine (``lifecycle.is_repeated``): the second
-    answer says so.
+    another incident. Acknowledging twice is fine: the second answer says so.
     """
     try:
         key = ack_key(settings)
@@ -86,6 +85,7 @@ def acknowledge_by_link(
         return _answer(request, 404, f"incident {incident_id} no longer exists")
     except IllegalTransition as error:
         session.rollback()
+        # A repeated acknowledgement (lifecycle.is_repeated) is a success; others are not.
         return _answer(
             request,
             200 if error.repeated else 409,

@@ -1,14 +1,21 @@
-from datetime import UTC, date, datetime, timedelta
+"""Incident statistics: MTTA, MTTR and counts, overall and per calendar day."""
+
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from incident_platform.api.deps import SessionDep, ViewerDep
 from incident_platform.api.errors import query_error
-from incident_platform.incident.stats import DurationStats, daily_stats, incident_stats
+from incident_platform.incident.models import (
+    DailyStatsPublic,
+    DayStatsPublic,
+    StatsPublic,
+    duration_stats_public,
+)
+from incident_platform.incident.stats import daily_stats, incident_stats
 from incident_platform.storable import Instant, StorableStr
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -18,32 +25,6 @@ MAX_RANGE = timedelta(days=366)
 
 # available_timezones() walks the zone directories on every call.
 _known_zones = cache(available_timezones)
-
-
-class DurationStatsPublic(BaseModel):
-    count: int
-    mean_seconds: float | None
-    p50_seconds: float | None
-    p90_seconds: float | None
-
-
-class StatsPublic(BaseModel):
-    since: datetime
-    total: int
-    triggered: int
-    acknowledged: int
-    resolved: int
-    mtta: DurationStatsPublic
-    mttr: DurationStatsPublic
-
-
-def _public(stats: DurationStats) -> DurationStatsPublic:
-    return DurationStatsPublic(
-        count=stats.count,
-        mean_seconds=stats.mean_seconds,
-        p50_seconds=stats.p50_seconds,
-        p90_seconds=stats.p90_seconds,
-    )
 
 
 @router.get("", response_model=StatsPublic)
@@ -68,23 +49,9 @@ def get_stats(
         triggered=stats.triggered,
         acknowledged=stats.acknowledged,
         resolved=stats.resolved,
-        mtta=_public(stats.time_to_acknowledge),
-        mttr=_public(stats.time_to_resolve),
+        mtta=duration_stats_public(stats.time_to_acknowledge),
+        mttr=duration_stats_public(stats.time_to_resolve),
     )
-
-
-class DayStatsPublic(BaseModel):
-    day: date
-    opened: int
-    mtta: DurationStatsPublic
-    mttr: DurationStatsPublic
-
-
-class DailyStatsPublic(BaseModel):
-    since: datetime
-    until: datetime
-    timezone: str
-    days: list[DayStatsPublic]
 
 
 def _aware(instant: datetime) -> datetime:
@@ -121,8 +88,8 @@ def get_daily_stats(
             DayStatsPublic(
                 day=day.day,
                 opened=day.opened,
-                mtta=_public(day.time_to_acknowledge),
-                mttr=_public(day.time_to_resolve),
+                mtta=duration_stats_public(day.time_to_acknowledge),
+                mttr=duration_stats_public(day.time_to_resolve),
             )
             for day in days
         ],

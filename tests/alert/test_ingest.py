@@ -1,5 +1,6 @@
-"""Releasing the alerts of ended silences: once each, into one incident per service,
-however many sweepers (workers, replicas) run at the same time."""
+"""Releasing the alerts of ended silences (``alert.ingest``), once each, into one incident
+per service, however many sweepers (workers, replicas) run at the same time. The
+correlation guarantees under concurrent requests are in ``test_ingest_concurrency.py``."""
 
 import time
 from collections.abc import Iterator
