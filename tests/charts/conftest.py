@@ -35,6 +35,8 @@ _CORE = [("secrets", "Secret"), ("services", "Service"), ("serviceaccounts", "Se
 _GROUPS = {
     "apps/v1": [("deployments", "Deployment"), ("statefulsets", "StatefulSet")],
     "batch/v1": [("jobs", "Job")],
+    "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget")],
+    "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler")],
     "rbac.authorization.k8s.io/v1": [
         ("roles", "Role"),
         ("rolebindings", "RoleBinding"),
@@ -125,8 +127,8 @@ class FakeKubeApi:
             groups = [
                 {
                     "name": gv.split("/")[0],
-                    "versions": [{"groupVersion": gv, "version": "v1"}],
-                    "preferredVersion": {"groupVersion": gv, "version": "v1"},
+                    "versions": [{"groupVersion": gv, "version": gv.split("/")[1]}],
+                    "preferredVersion": {"groupVersion": gv, "version": gv.split("/")[1]},
                 }
                 for gv in _GROUPS
             ]

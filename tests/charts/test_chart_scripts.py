@@ -269,7 +269,9 @@ def test_migrate_brings_a_new_database_to_head_and_is_repeatable(empty_database:
 def test_migrate_waits_for_the_database_then_fails() -> None:
     env = {
         "DATABASE_URL": "postgresql://nobody:nothing@127.0.0.1:9/nowhere",
-        "MIGRATE_WAIT_SECONDS": "1",
+        # Long enough that the first attempt (which loads Alembic: over a second on a busy
+        # machine) fails before the deadline, so there is a retry to see.
+        "MIGRATE_WAIT_SECONDS": "5",
     }
     result = run_chart_program("migrate.py", env)
     assert result.returncode != 0
