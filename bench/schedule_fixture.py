@@ -1,12 +1,5 @@
-"""A ready-made heavy schedule and a timing run, for benchmarks (not for tests).
+"""A ready-made heavy schedule for the bench's schedule rows (``bench/scenarios.py``)."""
 
->>> from bench.schedule_fixture import run_benchmark
->>> run_benchmark()  # doctest: +SKIP
-BenchmarkResult(oncall_at_microseconds=..., render_year_milliseconds=..., shifts_in_year=...)
-"""
-
-import time as clock
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,14 +13,6 @@ from incident_platform.schedule.domain import (
     Weekday,
     WeeklyRotation,
 )
-from incident_platform.schedule.rules import oncall_at, render_shifts
-
-
-@dataclass(frozen=True, slots=True)
-class BenchmarkResult:
-    oncall_at_microseconds: float
-    render_year_milliseconds: float
-    shifts_in_year: int
 
 
 def benchmark_schedule(
@@ -75,16 +60,3 @@ def benchmark_schedule(
         for number in range(50)
     )
     return schedule, overrides, now
-
-
-def run_benchmark(calls: int = 5000) -> BenchmarkResult:
-    schedule, overrides, now = benchmark_schedule()
-    instants = [now + timedelta(minutes=37 * number) for number in range(calls)]
-    began = clock.perf_counter()
-    for instant in instants:
-        oncall_at(schedule, overrides, instant)
-    per_call = (clock.perf_counter() - began) / calls
-    began = clock.perf_counter()
-    shifts = render_shifts(schedule, overrides, now, now + timedelta(days=365))
-    render_time = clock.perf_counter() - began
-    return BenchmarkResult(per_call * 1e6, render_time * 1e3, len(shifts))

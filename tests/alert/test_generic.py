@@ -5,8 +5,7 @@ from incident_platform.alert.correlation import AlertStatus
 from incident_platform.alert.fingerprint import derive_fingerprint
 from incident_platform.alert.generic import to_signal
 from incident_platform.alert.models import AlertCreate
-from incident_platform.auth.models import IntegrationKind
-from incident_platform.auth.store import IntegrationIdentity
+from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind
 from incident_platform.severity import Severity
 
 SENDER = IntegrationIdentity(uuid.uuid4(), "script", IntegrationKind.GENERIC, None)

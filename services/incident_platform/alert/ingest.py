@@ -64,7 +64,7 @@ from incident_platform.grouping.store import READ_RULES, rules_of
 from incident_platform.incident.lifecycle import IncidentStatus
 from incident_platform.incident.notify import incidents_changed
 from incident_platform.incident.tables import OPEN_STATUSES_SQL
-from incident_platform.metrics import ALERTS_RECEIVED, observe_resolved
+from incident_platform.metrics import observe_resolved
 from incident_platform.settings import get_settings
 from incident_platform.severity import SEVERITY_ORDER, Severity
 from incident_platform.silence.rules import SilenceRule
@@ -728,25 +728,6 @@ def ingest(
         return batch
 
     return _with_replanning(engine, attempt, what="alert batch")
-
-
-def ingest_and_record(
-    engine: Engine,
-    signals: Sequence[AlertSignal],
-    *,
-    source: str,
-    actor: str,
-    auto_resolve: bool,
-) -> BatchOutcome:
-    """:func:`ingest`, then count the alerts and observe MTTR of auto-resolved incidents."""
-    batch = ingest(engine, signals, actor=actor, auto_resolve=auto_resolve)
-    for outcome in batch.outcomes:
-        ALERTS_RECEIVED.labels(source=source, action=outcome.action.value).inc()
-    for incident in batch.auto_resolved:
-        observe_resolved(
-            incident.service, incident.severity, incident.created_at, incident.resolved_at
-        )
-    return batch
 
 
 # --- Releasing alerts when their silence ends -------------------------------------------

@@ -110,10 +110,6 @@ class ChangeBroadcaster(Generic[T]):
     def unsubscribe(self, subscription: Subscription[T]) -> None:
         self._subscribers.discard(subscription)
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
     def _end(self, subscription: Subscription[T], *, dropped: bool = False) -> None:
         self._subscribers.discard(subscription)
         subscription.dropped = dropped

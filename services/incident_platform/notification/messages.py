@@ -12,7 +12,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from incident_platform.incident.tables import Incident
 from incident_platform.notification.signing import (
     ack_expiry,
     ack_key,
@@ -32,18 +31,6 @@ class IncidentSummary:
     severity: str
     status: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, incident: Incident) -> "IncidentSummary":
-        assert incident.id is not None
-        return cls(
-            id=incident.id,
-            title=incident.title,
-            service=incident.service,
-            severity=str(incident.severity),
-            status=str(incident.status),
-            created_at=incident.created_at,
-        )
 
 
 @dataclass(frozen=True)
