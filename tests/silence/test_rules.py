@@ -167,7 +167,7 @@ def test_correlation_silences_a_new_firing_alert_and_opens_nothing() -> None:
     )
     assert plan.actions == [IngestAction.SILENCED, IngestAction.CREATED]
     assert plan.muted_by == {"a": muting.id}
-    assert set(plan.new_incidents) == {"web"}
+    assert set(plan.new_incidents) == {"service:web"}
 
 
 def test_correlation_matches_on_normalised_severity_and_sender_labels() -> None:

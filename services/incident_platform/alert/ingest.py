@@ -946,62 +946,62 @@ def sweep_ended_silences(engine: Engine, *, batch: int = 500, max_batches: int =
 
 def _sweep_flaps_once(engine: Engine, limit: int) -> tuple[int, list[ResolvedIncident]]:
     thresholds = flap_thresholds()
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        raw = engine.raw_connection()
-        try:
-            connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
-            try:
-                with connection.cursor(row_factory=dict_row) as cursor:
-                    cursor.execute(
-                        TAKE_QUIET_FLAPS,
-                        {"interval": thresholds.check_interval, "limit": limit},
+
+    def attempt(connection: psycopg.Connection[Any]) -> tuple[int, list[ResolvedIncident]]:
+        with connection.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                TAKE_QUIET_FLAPS, {"interval": thresholds.check_interval, "limit": limit}
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                connection.rollback()
+                return 0, []
+            now = connection.execute("SELECT statement_timestamp()").fetchone()
+            assert now is not None
+            changes = []
+            for row in rows:
+                before = history_of(row)
+                after = record_quiet(before, now[0], thresholds)
+                stopped = before.flapping and not after.flapping
+                changes.append(
+                    (
+                        row["fingerprint"],
+                        row["fingerprint"],
+                        before,
+                        after,
+                        row["incident_id"],
+                        False,
+                        stopped,
                     )
-                    rows = cursor.fetchall()
-                    if not rows:
-                        connection.rollback()
-                        return 0, []
-                    now = connection.execute("SELECT statement_timestamp()").fetchone()
-                    assert now is not None
-                    changes = []
-                    for row in rows:
-                        before = history_of(row)
-                        after = record_quiet(before, now[0], thresholds)
-                        stopped = before.flapping and not after.flapping
-                        changes.append(
-                            (
-                                row["fingerprint"],
-                                row["fingerprint"],
-                                before,
-                                after,
-                                row["incident_id"],
-                                False,
-                                stopped,
-                            )
-                        )
-                    cursor.execute(RECORD_FLAPS, {**flap_columns(changes), "actor": "system"})
-                    if len(cursor.fetchall()) != len(changes):
-                        raise PlanInvalidated("a flap history changed concurrently")
-                    stopped_incidents = sorted({c[4] for c in changes if c[6] and c[4] is not None})
-                    closed: list[dict[str, Any]] = []
-                    if stopped_incidents and get_settings().auto_resolve:
-                        cursor.execute(_AUTO_RESOLVE, {"r_incident": stopped_incidents})
-                        closed = cursor.fetchall()
-                connection.commit()
-                if closed or stopped_incidents:
-                    incidents_changed(engine)
-                return len(rows), [_resolved_incident(row) for row in closed]
-            except _RETRYABLE as error:
-                connection.rollback()
-                logger.debug("flap sweep attempt %d replanned: %s", attempt, error)
-            except psycopg.OperationalError as error:
-                raw.invalidate()
-                raise DatabaseUnavailable(str(error)) from error
-            except BaseException:
-                connection.rollback()
-                raise
-        finally:
-            raw.close()
-    raise DatabaseUnavailable(f"flap sweep kept conflicting after {MAX_ATTEMPTS} attempts")
+                )
+            stopped_incidents = sorted({c[4] for c in changes if c[6] and c[4] is not None})
+            if stopped_incidents:
+                # The same lock order as a round's: the incidents first, in id order.
+                cursor.execute(_LOCK_INCIDENTS, {"r_incident": stopped_incidents})
+            cursor.execute(RECORD_FLAPS, {**flap_columns(changes), "actor": "system"})
+            if len(cursor.fetchall()) != len(changes):
+                raise PlanInvalidated("a flap history changed concurrently")
+            closed: list[dict[str, Any]] = []
+            if stopped_incidents and get_settings().auto_resolve:
+                cursor.execute(_STILL_FIRING, {"r_incident": stopped_incidents})
+                closing = [
+                    row["id"]
+                    for row in cursor.fetchall()
+                    if auto_resolves(
+                        IncidentStatus(row["status"]),
+                        still_firing=row["still_firing"],
+                        flapping=row["flapping"],
+                    )
+                ]
+                if closing:
+                    cursor.execute(_AUTO_RESOLVE, {"a_incident": closing})
+                    closed = cursor.fetchall()
+        connection.commit()
+        if closed or stopped_incidents:
+            incidents_changed(engine)
+        return len(rows), [_resolved_incident(row) for row in closed]
+
+    return _with_replanning(engine, attempt, what="flap sweep")
 
 
 def sweep_quiet_flaps(engine: Engine, *, batch: int = 500, max_batches: int = 20) -> int:

@@ -30,6 +30,9 @@ export function SilencesPage() {
     .sort((a, b) => Date.parse(b.endsAt) - Date.parse(a.endsAt))
     .slice(0, RECENTLY_EXPIRED);
   const prefilled = matchersFromSearch(params);
+  // Kept here, not in the form: a form pre-filled from the URL is a new form once the URL is
+  // cleared after it succeeds, and its own mutation state goes with it.
+  const [createdId, setCreatedId] = useState<string | null>(null);
 
   return (
     <section>
@@ -38,7 +41,8 @@ export function SilencesPage() {
         A silence mutes the alerts whose labels match all its matchers while it is active: they are
         stored, open no incident and page nobody. Alerts still firing when it ends are correlated then.
       </p>
-      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} />}
+      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} onCreated={setCreatedId} />}
+      {createdId !== null && <p role="status">Silence {createdId} created.</p>}
       <ErrorMessage error={silences.error} />
       {silences.isPending ? (
         <Loading what="silences" />
@@ -171,7 +175,7 @@ function FieldErrors({ id, messages }: { id: string; messages: string[] }) {
   );
 }
 
-function SilenceForm({ initial }: { initial: Matcher[] }) {
+function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (silenceID: string) => void }) {
   const { name: createdBy } = useSession();
   const create = useCreateSilence();
   const [, setParams] = useSearchParams();
@@ -208,7 +212,8 @@ function SilenceForm({ initial }: { initial: Matcher[] }) {
         comment: comment.trim(),
       },
       {
-        onSuccess: () => {
+        onSuccess: (created) => {
+          onCreated(created.silenceID);
           setRows([row()]);
           setComment("");
           setParams(new URLSearchParams(), { replace: true });
@@ -371,7 +376,6 @@ function SilenceForm({ initial }: { initial: Matcher[] }) {
       <button type="submit" disabled={create.isPending}>
         Create silence
       </button>
-      {create.isSuccess && <p role="status">Silence {create.data.silenceID} created.</p>}
       {clientError && (
         <p role="alert" className="error">
           {clientError}
