@@ -17,7 +17,9 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 
 def rules(platform: Platform) -> list[dict[str, Any]]:
-    response = httpx.get(platform.ingestion.url + "/api/v1/grouping-rules", headers=platform.admin())
+    response = httpx.get(
+        platform.ingestion.url + "/api/v1/grouping-rules", headers=platform.admin()
+    )
     assert response.status_code == 200, response.text
     data: list[dict[str, Any]] = response.json()["data"]
     return data
@@ -170,9 +172,7 @@ def test_an_admin_edits_and_deletes_a_rule_and_sees_refusals_by_field(
 
 
 @pytest.mark.parametrize("role", ["responder", "viewer"])
-def test_only_admins_see_the_grouping_rules_page(
-    page: Page, platform: Platform, role: str
-) -> None:
+def test_only_admins_see_the_grouping_rules_page(page: Page, platform: Platform, role: str) -> None:
     create_rule(platform, "by-cluster")
     sign_in(page, create_token(platform, role))
     expect(page.get_by_role("link", name="Incidents")).to_be_visible()

@@ -23,6 +23,8 @@ export function SilencesPage() {
     .sort((a, b) => Date.parse(b.endsAt) - Date.parse(a.endsAt))
     .slice(0, RECENTLY_EXPIRED);
   const prefilled = matchersFromSearch(params);
+  // Kept here: clearing a "Silence like this" URL remounts the form, which would lose it.
+  const [created, setCreated] = useState<string | null>(null);
 
   return (
     <section>
@@ -31,7 +33,8 @@ export function SilencesPage() {
         A silence mutes the alerts whose labels match all its matchers while it is active: they are
         stored, open no incident and page nobody. Alerts still firing when it ends are correlated then.
       </p>
-      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} />}
+      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} onCreated={setCreated} />}
+      {created && <p role="status">Silence {created} created.</p>}
       <ErrorMessage error={silences.error} />
       {silences.isPending ? (
         <Loading what="silences" />
@@ -132,7 +135,7 @@ const LENGTHS = [
   { value: "until", label: "until a time…" },
 ];
 
-function SilenceForm({ initial }: { initial: Matcher[] }) {
+function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (silenceID: string) => void }) {
   const { name: createdBy } = useSession();
   const create = useCreateSilence();
   const [, setParams] = useSearchParams();
@@ -165,7 +168,8 @@ function SilenceForm({ initial }: { initial: Matcher[] }) {
         comment: comment.trim(),
       },
       {
-        onSuccess: () => {
+        onSuccess: (answer) => {
+          onCreated(answer.silenceID);
           setRows([matcherRow()]);
           setComment("");
           setParams(new URLSearchParams(), { replace: true });
@@ -257,7 +261,6 @@ function SilenceForm({ initial }: { initial: Matcher[] }) {
       <button type="submit" disabled={create.isPending}>
         Create silence
       </button>
-      {create.isSuccess && <p role="status">Silence {create.data.silenceID} created.</p>}
       {clientError && (
         <p role="alert" className="error">
           {clientError}
