@@ -3,6 +3,7 @@ import { useAuth, useSession } from "./auth";
 import { useIncidentEvents } from "./live";
 import { roleAllows } from "./lib/permissions";
 import { EscalationPoliciesPage } from "./pages/EscalationPolicies";
+import { GroupingRulesPage } from "./pages/GroupingRules";
 import { IncidentDetailPage } from "./pages/IncidentDetail";
 import { IncidentsPage } from "./pages/Incidents";
 import { IntegrationsPage } from "./pages/Integrations";
@@ -32,6 +33,9 @@ export function App() {
         {roleAllows(session.role, "admin") && (
           <Route path="integrations" element={<IntegrationsPage />} />
         )}
+        {roleAllows(session.role, "admin") && (
+          <Route path="grouping-rules" element={<GroupingRulesPage />} />
+        )}
         <Route path="*" element={<Navigate to="/incidents" replace />} />
       </Route>
     </Routes>
@@ -54,6 +58,7 @@ function SignedInLayout() {
           <NavLink to="/services">Services</NavLink>
           <NavLink to="/silences">Silences</NavLink>
           <NavLink to="/stats">Stats</NavLink>
+          {roleAllows(role, "admin") && <NavLink to="/grouping-rules">Grouping rules</NavLink>}
           {roleAllows(role, "admin") && <NavLink to="/integrations">Integrations</NavLink>}
         </nav>
         <span className="who">

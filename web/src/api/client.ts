@@ -5,6 +5,8 @@ import type { components as OncallComponents, paths as OncallPaths } from "./onc
 
 export type Silence = IngestionComponents["schemas"]["GettableSilence"];
 export type PostableSilence = IngestionComponents["schemas"]["PostableSilence"];
+export type GroupingRule = IngestionComponents["schemas"]["GroupingRulePublic"];
+export type GroupingRuleCreate = IngestionComponents["schemas"]["GroupingRuleCreate"];
 export type Role = IncidentComponents["schemas"]["Role"];
 export type Incident = IncidentComponents["schemas"]["IncidentPublic"];
 export type IncidentDetail = IncidentComponents["schemas"]["IncidentDetail"];

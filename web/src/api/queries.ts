@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSession } from "../auth";
 import { servicesInMaintenance } from "../lib/maintenance";
-import { must, type PostableSilence } from "./client";
+import { must, type GroupingRuleCreate, type PostableSilence } from "./client";
 
 export function useSchedules() {
   const { api } = useSession();
@@ -87,6 +87,43 @@ export function useExpireSilences() {
     },
     onSettled: async () => {
       await queryClient.invalidateQueries({ queryKey: ["silences"] });
+    },
+  });
+}
+
+/** Grouping rules as the ingestion service answers them: in the order it tries them. */
+export function useGroupingRules() {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: ["grouping-rules"],
+    queryFn: async () => must(await api.ingestion.GET("/api/v1/grouping-rules")).data,
+  });
+}
+
+/** Creates a rule, or replaces the one `id` names (PUT replaces it whole). */
+export function useSaveGroupingRule() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, body }: { id?: string; body: GroupingRuleCreate }) =>
+      id === undefined
+        ? must(await api.ingestion.POST("/api/v1/grouping-rules", { body }))
+        : must(await api.ingestion.PUT("/api/v1/grouping-rules/{rule_id}", { params: { path: { rule_id: id } }, body })),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["grouping-rules"] });
+    },
+  });
+}
+
+export function useDeleteGroupingRule() {
+  const { api } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: string) => {
+      must(await api.ingestion.DELETE("/api/v1/grouping-rules/{rule_id}", { params: { path: { rule_id: id } }, parseAs: "text" }));
+    },
+    onSettled: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["grouping-rules"] });
     },
   });
 }

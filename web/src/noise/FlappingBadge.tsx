@@ -1,6 +1,4 @@
-/** The incident's alerts are flapping (issue 12): its pages are held and resolutions wait.
- * Not wired yet: put it next to the StatusBadge on the incidents list and detail once the
- * incident carries `flapping` (after the noise branch is merged). */
+/** The incident's alerts are flapping (issue 12): its pages are held and resolutions wait. */
 export function FlappingBadge({ flapping }: { flapping?: boolean | null }) {
   if (!flapping) return null;
   return (

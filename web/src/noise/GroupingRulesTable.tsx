@@ -1,8 +1,8 @@
 import { formatMatcher } from "../lib/matchers";
-import { inEvaluationOrder, type GroupingRule } from "./groupingRules";
+import type { GroupingRule } from "../api/client";
+import { inEvaluationOrder } from "./groupingRules";
 
-/** Grouping rules as the ingestion service tries them. Not wired yet: an admin page (like
- * Integrations) will feed it `GET /api/v1/grouping-rules` once that API is merged. */
+/** Grouping rules in the order the ingestion service tries them; edit and delete for admins. */
 export function GroupingRulesTable({
   rules,
   canEdit,
@@ -30,8 +30,8 @@ export function GroupingRulesTable({
       </thead>
       <tbody>
         {inEvaluationOrder(rules).map((rule) => (
-          <tr key={rule.id}>
-            <td>{rule.priority ?? 0}</td>
+          <tr key={rule.id} data-rule-name={rule.name}>
+            <td>{rule.priority}</td>
             <th scope="row">{rule.name}</th>
             <td>
               <ul className="labels">
@@ -42,8 +42,8 @@ export function GroupingRulesTable({
                 ))}
               </ul>
             </td>
-            <td>{rule.group_by.length > 0 ? rule.group_by.join(", ") : "(the rule alone)"}</td>
-            <td>{rule.window_minutes === undefined ? "none" : `${rule.window_minutes} min`}</td>
+            <td>{rule.group_by && rule.group_by.length > 0 ? rule.group_by.join(", ") : "(the rule alone)"}</td>
+            <td>{rule.window_minutes === undefined || rule.window_minutes === null ? "none" : `${rule.window_minutes} min`}</td>
             {canEdit && (
               <td>
                 <button type="button" className="secondary" aria-label={`Edit rule ${rule.name}`} onClick={() => { onEdit(rule); }}>

@@ -27,10 +27,10 @@ describe("groupingRuleBody", () => {
     });
   });
 
-  it("leaves out the optional numbers when they are empty", () => {
+  it("leaves out an empty window and takes an empty priority as the API's 0", () => {
     const result = groupingRuleBody({ ...DRAFT, windowMinutes: "", priority: " " });
-    expect(result).toEqual({ body: { name: "By cluster", matchers: DRAFT.matchers.map((m) => ({ ...m, name: m.name.trim() })), group_by: ["cluster", "region"] } });
-    expect("body" in result && Object.keys(result.body).sort()).toEqual(["group_by", "matchers", "name"]);
+    expect(result).toEqual({ body: { name: "By cluster", matchers: DRAFT.matchers.map((m) => ({ ...m, name: m.name.trim() })), group_by: ["cluster", "region"], priority: 0 } });
+    expect("body" in result && Object.keys(result.body).sort()).toEqual(["group_by", "matchers", "name", "priority"]);
   });
 
   it("names each field it refuses", () => {
@@ -64,9 +64,10 @@ describe("inEvaluationOrder", () => {
 });
 
 describe("GroupingRulesTable", () => {
+  const stamps = { created_at: "2026-12-02T05:00:00Z", updated_at: "2026-12-02T05:00:00Z" };
   const rules = [
-    { id: 1, name: "low", matchers: [matcherWith("team", "=", "x")], group_by: ["cluster"], priority: 1 },
-    { id: 2, name: "high", matchers: [matcherWith("env", "!~", "dev|test")], group_by: [], window_minutes: 15, priority: 9 },
+    { ...stamps, id: "1", name: "low", matchers: [matcherWith("team", "=", "x")], group_by: ["cluster"], window_minutes: null, priority: 1 },
+    { ...stamps, id: "2", name: "high", matchers: [matcherWith("env", "!~", "dev|test")], group_by: [], window_minutes: 15, priority: 9 },
   ];
   const noop = () => undefined;
 
@@ -76,6 +77,7 @@ describe("GroupingRulesTable", () => {
     expect(html).toContain("env!~&quot;dev|test&quot;");
     expect(html).toContain("15 min");
     expect(html).toContain("cluster");
+    expect(html).toContain("none"); // no window
     expect(html).not.toContain("<button");
   });
 

@@ -1,22 +1,8 @@
-/**
- * Grouping rules (issue 12), written before `/api/v1/grouping-rules` exists in this branch:
- * these types mirror the issue's shape by hand. After the merge, replace them with the
- * generated ones (`make web-api`) and wire GroupingRulesView to the real API.
- */
+/** Grouping rules (issue 12) as the Grouping rules page edits them: a draft of typed text and
+ * the `/api/v1/grouping-rules` body it stands for. */
 
+import type { GroupingRuleCreate } from "../api/client";
 import type { Matcher } from "../lib/matchers";
-
-export interface GroupingRuleBody {
-  name: string;
-  matchers: Matcher[];
-  group_by: string[];
-  window_minutes?: number;
-  priority?: number;
-}
-
-export interface GroupingRule extends GroupingRuleBody {
-  id: string | number;
-}
 
 export interface GroupingRuleDraft {
   name: string;
@@ -27,11 +13,12 @@ export interface GroupingRuleDraft {
   priority: string;
 }
 
-export type DraftResult = { body: GroupingRuleBody } | { errors: Map<string, string> };
+export type DraftResult = { body: GroupingRuleCreate } | { errors: Map<string, string> };
 
 const WHOLE = /^-?\d+$/;
 
-/** The request body a draft stands for, or why it cannot be sent, keyed like the API's fields. */
+/** The request body a draft stands for, or why it cannot be sent, keyed like the API's
+ * fields. An empty priority is the API's default, 0; an empty window means none. */
 export function groupingRuleBody(draft: GroupingRuleDraft): DraftResult {
   const errors = new Map<string, string>();
   const name = draft.name.trim();
@@ -42,7 +29,7 @@ export function groupingRuleBody(draft: GroupingRuleDraft): DraftResult {
     if (!matcher.name) errors.set(`matchers.${index}.name`, "a label name");
   });
   const groupBy = [...new Set(draft.groupBy.split(/[\s,]+/).filter(Boolean))];
-  const body: GroupingRuleBody = { name, matchers, group_by: groupBy };
+  const body: GroupingRuleCreate = { name, matchers, group_by: groupBy, priority: 0 };
   const window = draft.windowMinutes.trim();
   if (window) {
     if (!WHOLE.test(window) || Number(window) < 1) errors.set("window_minutes", "whole minutes, at least 1");
@@ -56,18 +43,18 @@ export function groupingRuleBody(draft: GroupingRuleDraft): DraftResult {
   return errors.size > 0 ? { errors } : { body };
 }
 
-/** The order the ingestion service tries rules in: the highest priority first (no priority
- * counts as 0), then by name so the list is stable. */
-export function inEvaluationOrder<T extends Pick<GroupingRuleBody, "name" | "priority">>(rules: T[]): T[] {
+/** The order the ingestion service tries rules in: the highest priority first, then by name
+ * (grouping/store.py lists them so too; sorting again keeps the page right between fetches). */
+export function inEvaluationOrder<T extends { name: string; priority?: number | null }>(rules: T[]): T[] {
   return [...rules].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.name.localeCompare(b.name));
 }
 
-export function draftOf(rule?: GroupingRuleBody): GroupingRuleDraft {
+export function draftOf(rule?: GroupingRuleCreate): GroupingRuleDraft {
   return {
     name: rule?.name ?? "",
     matchers: rule?.matchers ?? [{ name: "", value: "", isRegex: false, isEqual: true }],
-    groupBy: rule?.group_by.join(", ") ?? "",
-    windowMinutes: rule?.window_minutes === undefined ? "" : String(rule.window_minutes),
-    priority: rule?.priority === undefined ? "" : String(rule.priority),
+    groupBy: rule?.group_by?.join(", ") ?? "",
+    windowMinutes: rule?.window_minutes === undefined || rule.window_minutes === null ? "" : String(rule.window_minutes),
+    priority: rule === undefined ? "" : String(rule.priority),
   };
 }

@@ -4,6 +4,7 @@ import { Link, useParams } from "react-router";
 import { ApiError, must, type IncidentDetail } from "../api/client";
 import { useSession } from "../auth";
 import { ErrorMessage, Loading, SeverityBadge, StatusBadge } from "../components";
+import { FlappingBadge } from "../noise/FlappingBadge";
 import { formatDateTime, formatDuration } from "../lib/format";
 import { matchersFromAlert, silenceFormPath } from "../lib/matchers";
 import { availableTransitions, roleAllows, type Transition } from "../lib/permissions";
@@ -80,7 +81,17 @@ export function IncidentDetailPage() {
         <dt>Severity</dt>
         <dd><SeverityBadge severity={data.severity} /></dd>
         <dt>Status</dt>
-        <dd data-testid="incident-status"><StatusBadge status={data.status} /></dd>
+        <dd>
+          <span data-testid="incident-status"><StatusBadge status={data.status} /></span> <FlappingBadge flapping={data.flapping} />
+        </dd>
+        {data.grouping_rule && (
+          <>
+            <dt>Grouped by</dt>
+            <dd data-testid="incident-grouping">
+              rule <strong>{data.grouping_rule}</strong>, key <code>{data.group_key}</code>
+            </dd>
+          </>
+        )}
         <dt>Assignee</dt>
         <dd>{data.assignee ?? "nobody"}</dd>
         <dt>Opened</dt>

@@ -4,6 +4,7 @@ import { must, type IncidentStatus, type Severity } from "../api/client";
 import { useMaintenance } from "../api/queries";
 import { useSession } from "../auth";
 import { ErrorMessage, Loading, MaintenanceBadge, SeverityBadge, StatusBadge, useNow } from "../components";
+import { FlappingBadge } from "../noise/FlappingBadge";
 import { ageOf } from "../lib/format";
 import type { Maintenance } from "../lib/maintenance";
 
@@ -104,7 +105,9 @@ export function IncidentsPage() {
           <tbody>
             {rows.map((incident) => (
               <tr key={incident.id} data-incident-id={incident.id}>
-                <td><StatusBadge status={incident.status} /></td>
+                <td>
+                  <StatusBadge status={incident.status} /> <FlappingBadge flapping={incident.flapping} />
+                </td>
                 <td><SeverityBadge severity={incident.severity} /></td>
                 <td>
                   {incident.service} <ServiceMaintenance maintenance={inMaintenance.get(incident.service)} />

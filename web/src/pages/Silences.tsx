@@ -6,15 +6,8 @@ import { useSession } from "../auth";
 import { ErrorMessage, Loading } from "../components";
 import { errorsUnder, fieldErrors } from "../lib/fieldErrors";
 import { formatDateTime, fromLocalInput, toLocalInput } from "../lib/format";
-import {
-  formatMatcher,
-  matcherWith,
-  matchersFromSearch,
-  OPERATORS,
-  operatorOf,
-  type Matcher,
-  type Operator,
-} from "../lib/matchers";
+import { formatMatcher, matchersFromSearch, type Matcher } from "../lib/matchers";
+import { FieldErrors, errorId, MatcherFieldset, matcherRow, matchersOfRows, type MatcherRow } from "../MatcherFields";
 import { roleAllows } from "../lib/permissions";
 
 const RECENTLY_EXPIRED = 20;
@@ -30,9 +23,8 @@ export function SilencesPage() {
     .sort((a, b) => Date.parse(b.endsAt) - Date.parse(a.endsAt))
     .slice(0, RECENTLY_EXPIRED);
   const prefilled = matchersFromSearch(params);
-  // Kept here, not in the form: a form pre-filled from the URL is a new form once the URL is
-  // cleared after it succeeds, and its own mutation state goes with it.
-  const [createdId, setCreatedId] = useState<string | null>(null);
+  // Kept here: clearing a "Silence like this" URL remounts the form, which would lose it.
+  const [created, setCreated] = useState<string | null>(null);
 
   return (
     <section>
@@ -41,8 +33,8 @@ export function SilencesPage() {
         A silence mutes the alerts whose labels match all its matchers while it is active: they are
         stored, open no incident and page nobody. Alerts still firing when it ends are correlated then.
       </p>
-      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} onCreated={setCreatedId} />}
-      {createdId !== null && <p role="status">Silence {createdId} created.</p>}
+      {canWrite && <SilenceForm key={params.toString()} initial={prefilled} onCreated={setCreated} />}
+      {created && <p role="status">Silence {created} created.</p>}
       <ErrorMessage error={silences.error} />
       {silences.isPending ? (
         <Loading what="silences" />
@@ -133,13 +125,6 @@ function SilenceTable({
   );
 }
 
-interface MatcherRow {
-  key: number;
-  name: string;
-  operator: Operator;
-  value: string;
-}
-
 const LENGTHS = [
   { value: "1", label: "1 hour" },
   { value: "2", label: "2 hours" },
@@ -150,36 +135,11 @@ const LENGTHS = [
   { value: "until", label: "until a time…" },
 ];
 
-let nextRowKey = 0;
-function row(matcher?: Matcher): MatcherRow {
-  nextRowKey += 1;
-  return {
-    key: nextRowKey,
-    name: matcher?.name ?? "",
-    operator: matcher ? operatorOf(matcher) : "=",
-    value: matcher?.value ?? "",
-  };
-}
-
-/** The id of the element that shows a field's errors, for aria-describedby. */
-function errorId(field: string): string {
-  return `error-${field.replace(/\./g, "-")}`;
-}
-
-function FieldErrors({ id, messages }: { id: string; messages: string[] }) {
-  if (messages.length === 0) return null;
-  return (
-    <span id={id} className="field-error error">
-      {messages.join("; ")}
-    </span>
-  );
-}
-
 function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (silenceID: string) => void }) {
   const { name: createdBy } = useSession();
   const create = useCreateSilence();
   const [, setParams] = useSearchParams();
-  const [rows, setRows] = useState<MatcherRow[]>(() => (initial.length > 0 ? initial.map(row) : [row()]));
+  const [rows, setRows] = useState<MatcherRow[]>(() => (initial.length > 0 ? initial.map((matcher) => matcherRow(matcher)) : [matcherRow()]));
   const [starts, setStarts] = useState(() => toLocalInput(new Date()));
   const [length, setLength] = useState("2");
   const [ends, setEnds] = useState("");
@@ -189,10 +149,6 @@ function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (s
   const errors = create.error instanceof ApiError ? fieldErrors(create.error.body) : new Map<string, string[]>();
   const known = (path: string) => path.startsWith("matchers") || ["startsAt", "endsAt", "comment"].includes(path);
   const otherErrors = [...errors.entries()].filter(([path]) => !known(path)).flatMap(([, messages]) => messages);
-
-  function update(key: number, change: Partial<MatcherRow>) {
-    setRows((current) => current.map((item) => (item.key === key ? { ...item, ...change } : item)));
-  }
 
   function submit() {
     setClientError(null);
@@ -205,16 +161,16 @@ function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (s
     }
     create.mutate(
       {
-        matchers: rows.map((item) => matcherWith(item.name.trim(), item.operator, item.value)),
+        matchers: matchersOfRows(rows),
         startsAt: startsAt.toISOString(),
         endsAt: endsAt.toISOString(),
         createdBy,
         comment: comment.trim(),
       },
       {
-        onSuccess: (created) => {
-          onCreated(created.silenceID);
-          setRows([row()]);
+        onSuccess: (answer) => {
+          onCreated(answer.silenceID);
+          setRows([matcherRow()]);
           setComment("");
           setParams(new URLSearchParams(), { replace: true });
         },
@@ -224,7 +180,6 @@ function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (s
 
   const invalid = (field: string) => errorsUnder(errors, field).length > 0;
   const describedBy = (field: string) => (invalid(field) ? errorId(field) : undefined);
-  const matcherListErrors = errors.get("matchers") ?? [];
 
   return (
     <form
@@ -236,77 +191,7 @@ function SilenceForm({ initial, onCreated }: { initial: Matcher[]; onCreated: (s
       }}
     >
       <h2>New silence</h2>
-      <fieldset aria-describedby={matcherListErrors.length > 0 ? "error-matchers" : undefined}>
-        <legend>Matchers (all must match an alert's labels)</legend>
-        {rows.map((item, index) => {
-          const at = `matchers.${index}`;
-          const number = index + 1;
-          return (
-            <div className="matcher-row" key={item.key} data-testid="matcher-row">
-              <input
-                aria-label={`Matcher ${number} label`}
-                placeholder="label"
-                value={item.name}
-                aria-invalid={invalid(`${at}.name`) || undefined}
-                aria-describedby={describedBy(`${at}.name`)}
-                onChange={(event) => {
-                  update(item.key, { name: event.target.value });
-                }}
-              />
-              <select
-                aria-label={`Matcher ${number} operator`}
-                value={item.operator}
-                onChange={(event) => {
-                  update(item.key, { operator: event.target.value as Operator });
-                }}
-              >
-                {OPERATORS.map((operator) => (
-                  <option key={operator} value={operator}>
-                    {operator}
-                  </option>
-                ))}
-              </select>
-              <input
-                aria-label={`Matcher ${number} value`}
-                placeholder="value"
-                value={item.value}
-                aria-invalid={invalid(`${at}.value`) || undefined}
-                aria-describedby={describedBy(`${at}.value`)}
-                onChange={(event) => {
-                  update(item.key, { value: event.target.value });
-                }}
-              />
-              <button
-                type="button"
-                className="secondary"
-                aria-label={`Remove matcher ${number}`}
-                disabled={rows.length === 1}
-                onClick={() => {
-                  setRows((current) => current.filter((other) => other.key !== item.key));
-                }}
-              >
-                Remove
-              </button>
-              <FieldErrors id={errorId(`${at}.name`)} messages={errorsUnder(errors, `${at}.name`)} />
-              <FieldErrors id={errorId(`${at}.value`)} messages={errorsUnder(errors, `${at}.value`)} />
-              <FieldErrors
-                id={errorId(at)}
-                messages={[...(errors.get(at) ?? []), ...(errors.get(`${at}.isRegex`) ?? [])]}
-              />
-            </div>
-          );
-        })}
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => {
-            setRows((current) => [...current, row()]);
-          }}
-        >
-          Add matcher
-        </button>
-        <FieldErrors id="error-matchers" messages={matcherListErrors} />
-      </fieldset>
+      <MatcherFieldset legend="Matchers (all must match an alert's labels)" rows={rows} onChange={setRows} errors={errors} />
       <div className="silence-window">
         <label htmlFor="silence-starts">Starts</label>
         <input
