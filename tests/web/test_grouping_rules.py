@@ -140,9 +140,8 @@ def test_an_admin_edits_and_deletes_a_rule_and_sees_refusals_by_field(
     name.fill("other")
     form.get_by_role("button", name="Save rule").click()
     expect(name).to_have_attribute("aria-invalid", "true")
-    # (The 409 of a PUT names the rule's old name, not the taken one: a backend slip.)
     expect(page.locator(f"#{name.get_attribute('aria-describedby')}")).to_contain_text(
-        "a grouping rule named"
+        "a grouping rule named 'other'"
     )
     assert [rule["name"] for rule in rules(platform)] == ["by-cluster", "other"]
 

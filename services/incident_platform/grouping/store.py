@@ -28,11 +28,12 @@ class GroupingRuleNameTaken(Exception):
 
 def _commit(session: Session, row: GroupingRule) -> GroupingRule:
     """Commits; the unique name constraint decides between concurrent writers."""
+    name = row.name  # the rollback below reloads the row: a rename would read the old name
     try:
         session.commit()
     except IntegrityError as error:
         session.rollback()
-        raise GroupingRuleNameTaken(row.name) from error
+        raise GroupingRuleNameTaken(name) from error
     session.refresh(row)
     return row
 

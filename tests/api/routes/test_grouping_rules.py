@@ -104,6 +104,8 @@ def test_duplicate_names_conflict_and_writes_need_an_admin(
     other = create_rule(ingest, platform, by_cluster(name="other"))
     renamed = ingest.put(f"{RULES}/{other['id']}", json=by_cluster(), headers=platform.admin())
     assert renamed.status_code == 409
+    # The name the rename asked for, which is taken; not the rule's own old name.
+    assert renamed.json()["detail"]["name"] == by_cluster()["name"]
     responder = make_token(platform, "responder")
     assert ingest.post(RULES, json=by_cluster(name="x"), headers=responder).status_code == 403
     assert ingest.delete(f"{RULES}/{rule['id']}", headers=responder).status_code == 403
