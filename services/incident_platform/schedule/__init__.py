@@ -29,9 +29,6 @@ from incident_platform.schedule.ical import schedule_to_ics
 from incident_platform.schedule.rules import layer_shifts, oncall_at, render_shifts
 from incident_platform.schedule.validation import (
     FieldError,
-    validate_override,
-    validate_overrides,
-    validate_schedule,
 )
 from incident_platform.schedule.wallclock import wall_clock_to_utc
 
@@ -53,8 +50,5 @@ __all__ = [
     "oncall_at",
     "render_shifts",
     "schedule_to_ics",
-    "validate_override",
-    "validate_overrides",
-    "validate_schedule",
     "wall_clock_to_utc",
 ]
