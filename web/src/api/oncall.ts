@@ -12,8 +12,7 @@ export interface paths {
          * @description The link in every notification: acknowledges its one incident without a login.
          *
          *     The token is an HMAC over the incident id and an expiry; it cannot be widened to
-         *     another incident. Acknowledging twice is fine (``lifecycle.is_repeated``): the second
-         *     answer says so.
+         *     another incident. Acknowledging twice is fine: the second answer says so.
          */
         get: operations["acknowledge_by_link_api_v1_ack__token__get"];
         put?: never;
@@ -22,8 +21,7 @@ export interface paths {
          * @description The link in every notification: acknowledges its one incident without a login.
          *
          *     The token is an HMAC over the incident id and an expiry; it cannot be widened to
-         *     another incident. Acknowledging twice is fine (``lifecycle.is_repeated``): the second
-         *     answer says so.
+         *     another incident. Acknowledging twice is fine: the second answer says so.
          */
         post: operations["acknowledge_by_link_api_v1_ack__token__post"];
         delete?: never;
