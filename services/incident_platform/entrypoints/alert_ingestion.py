@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from incident_platform.alert.ingest import sweep_ended_silences, sweep_quiet_flaps
 from incident_platform.api.app import create_app
 from incident_platform.api.routes import (
     alertmanager,
@@ -12,10 +13,11 @@ from incident_platform.api.routes import (
     pagerduty,
     silences,
 )
+from incident_platform.db import get_engine
 from incident_platform.entrypoints.serve import serve
-from incident_platform.flapping.sweep import FlapSweeper
 from incident_platform.metrics import ActiveSilencesCollector, FlappingIncidentsCollector
-from incident_platform.silence.sweep import SilenceSweeper
+from incident_platform.settings import get_settings
+from incident_platform.sweeper import PeriodicSweep
 
 # The alertmanager route must come before /integrations/{id} routes. Module level so the
 # web server (web/routing.py) can tell which paths this service owns.
@@ -31,16 +33,31 @@ ROUTERS = [
 
 
 def build_app() -> FastAPI:
-    sweeper = SilenceSweeper()
-    flaps = FlapSweeper()
+    sweeps = [
+        # Silences whose endsAt passed: their alerts still firing are correlated then.
+        PeriodicSweep(
+            "silence-sweep",
+            lambda: get_settings().silence_sweep_seconds,
+            lambda: sweep_ended_silences(get_engine()),
+            "released %d alerts of ended silences",
+        ),
+        # Quiet flapping alerts count unchanged checks, so an alert that settled stops
+        # flapping and its incident can resolve.
+        PeriodicSweep(
+            "flap-sweep",
+            lambda: get_settings().flap_sweep_seconds,
+            lambda: sweep_quiet_flaps(get_engine()),
+            "counted quiet checks of %d flapping alerts",
+        ),
+    ]
 
     def start() -> None:
-        sweeper.start()
-        flaps.start()
+        for sweep in sweeps:
+            sweep.start()
 
     def stop() -> None:
-        flaps.stop()
-        sweeper.stop()
+        for sweep in reversed(sweeps):
+            sweep.stop()
 
     return create_app(
         title="Alert ingestion",
