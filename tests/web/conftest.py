@@ -77,7 +77,9 @@ def context(
     # Injected through the DevTools protocol before any page script: the page's CSP (no
     # inline scripts) stays in force for the app itself.
     context.add_init_script(path=AXE)
-    context.set_default_timeout(10_000)
+    # How long a wait may take before it fails: the suite shares two cores with the real
+    # services it drives, and a first page load under that load has taken over 10 s.
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 
