@@ -112,10 +112,19 @@ class PlanInvalidated(Exception):
     """The database changed between the read and the write; plan again."""
 
 
+# One index probe per fingerprint, written so that no plan can do otherwise: as
+# ``fingerprint = ANY(...)`` a table not analyzed yet (a new install's first minute, every
+# bench run) was read through the other firing-only index, all of its firing alerts per
+# round (21 ms instead of 0.1 ms at 28,000 alerts). At most one alert fires per fingerprint.
 _READ_FIRING = """
-SELECT fingerprint, id AS alert_id, incident_id
-  FROM alerts
- WHERE status = 'firing' AND fingerprint = ANY(%(fingerprints)b::text[])
+SELECT a.fingerprint, a.alert_id, a.incident_id
+  FROM unnest(%(fingerprints)b::text[]) AS f(fingerprint)
+ CROSS JOIN LATERAL (
+       SELECT fingerprint, id AS alert_id, incident_id
+         FROM alerts
+        WHERE status = 'firing' AND fingerprint = f.fingerprint
+        LIMIT 1
+ ) AS a
 """
 
 # The open incidents of the round's groups that take alerts; the newest alert's time only

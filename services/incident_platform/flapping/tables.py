@@ -12,6 +12,13 @@ class AlertFlap(SQLModel, table=True):
     __table_args__ = (
         # What the flap sweep looks for: flapping fingerprints whose time passes quietly.
         Index("ix_alert_flaps_flapping", "sampled_at", postgresql_where=text("flapping")),
+        # Whether another alert of an incident still flaps, asked for every incident a
+        # round records a state change in: without it, a scan of every history per incident.
+        Index(
+            "ix_alert_flaps_flapping_incident_id",
+            "incident_id",
+            postgresql_where=text("flapping"),
+        ),
     )
 
     fingerprint: str = Field(sa_column=Column(Text, primary_key=True))
