@@ -40,6 +40,15 @@ def test_refuses_nul_and_lone_surrogates_saying_where(value: object, message: st
         refuse_unstorable(value)
 
 
+def test_halves_of_a_surrogate_pair_in_separate_strings_are_each_refused() -> None:
+    # Flat dicts of strings are checked in one pass over all their text: the halves
+    # meeting there must not pass for one character.
+    with pytest.raises(ValueError, match=re.escape("['a'] contains a lone surrogate (U+D83D)")):
+        refuse_unstorable({"a": "x\ud83d", "b": "\ude00y"})
+    with pytest.raises(ValueError, match=r"^key .* contains a lone surrogate \(U\+D83D\)"):
+        refuse_unstorable({"k\ud83d": "v"})
+
+
 @given(st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"])))
 def test_every_storable_text_is_accepted_unchanged(text: str) -> None:
     assert refuse_unstorable({text: [text]}) == {text: [text]}

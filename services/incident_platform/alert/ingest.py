@@ -166,16 +166,16 @@ INSERT INTO alerts (incident_id, silence_id, integration_id, service, summary, s
                     description, status, fingerprint, labels, annotations, occurrences,
                     starts_at, ends_at)
 SELECT NULL, a.silence_id, a.integration_id, a.service, a.summary, a.severity, a.source,
-       a.description, 'firing', a.fingerprint, a.labels, a.annotations, a.occurrences,
-       a.starts_at, a.ends_at
+       a.description, 'firing', a.fingerprint,
+       %(labels)b::jsonb -> (a.n::int - 1), %(annotations)b::jsonb -> (a.n::int - 1),
+       a.occurrences, a.starts_at, a.ends_at
   FROM unnest(
         %(fingerprint)b::text[], %(silence_id)b::uuid[], %(service)b::text[], %(summary)b::text[],
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
-        %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
-        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(occurrences)b::int[]
+        %(starts_at)b::timestamptz[], %(ends_at)b::timestamptz[], %(integration_id)b::uuid[],
+        %(occurrences)b::int[]
     ) WITH ORDINALITY AS a(fingerprint, silence_id, service, summary, severity, source,
-                           description, labels, annotations, starts_at, ends_at,
-                           integration_id, occurrences, n)
+                           description, starts_at, ends_at, integration_id, occurrences, n)
  ORDER BY a.n
 ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
 RETURNING id, fingerprint
@@ -206,19 +206,17 @@ WITH {_OPEN_OR_JOIN}, incoming AS (
     SELECT * FROM unnest(
         %(fingerprint)b::text[], %(service)b::text[], %(summary)b::text[],
         %(severity)b::text[], %(source)b::text[], %(description)b::text[],
-        %(labels)b::jsonb[], %(annotations)b::jsonb[], %(starts_at)b::timestamptz[],
-        %(ends_at)b::timestamptz[], %(integration_id)b::uuid[], %(kind)b::text[],
-        %(occurrences)b::int[], %(target)b::text[]
+        %(starts_at)b::timestamptz[], %(ends_at)b::timestamptz[], %(integration_id)b::uuid[],
+        %(kind)b::text[], %(occurrences)b::int[], %(target)b::text[]
     ) WITH ORDINALITY AS a(fingerprint, service, summary, severity, source, description,
-                           labels, annotations, starts_at, ends_at, integration_id, kind,
-                           occurrences, target, n)
+                           starts_at, ends_at, integration_id, kind, occurrences, target, n)
 ), inserted AS (
     INSERT INTO alerts (incident_id, integration_id, service, summary, severity, source,
                         description, status, fingerprint, labels, annotations, occurrences,
                         starts_at, ends_at)
     SELECT t.id, a.integration_id, a.service, a.summary, a.severity, a.source, a.description,
-           'firing', a.fingerprint, a.labels, a.annotations, a.occurrences, a.starts_at,
-           a.ends_at
+           'firing', a.fingerprint, %(labels)b::jsonb -> (a.n::int - 1),
+           %(annotations)b::jsonb -> (a.n::int - 1), a.occurrences, a.starts_at, a.ends_at
       FROM incoming a JOIN target t ON t.key = a.target
      ORDER BY a.n
     ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
@@ -464,8 +462,10 @@ def _alert_arrays(
         "severity": [s.severity.value for s in new],
         "source": [s.source for s in new],
         "description": [s.description for s in new],
-        "labels": [Jsonb(dict(s.labels)) for s in new],
-        "annotations": [Jsonb(dict(s.annotations)) for s in new],
+        # One JSON array each, element n for alert n: one json.dumps per batch rather
+        # than one per alert (and per-element array framing) halves their client cost.
+        "labels": Jsonb([dict(s.labels) for s in new]),
+        "annotations": Jsonb([dict(s.annotations) for s in new]),
         "starts_at": [s.starts_at for s in new],
         "ends_at": [s.ends_at for s in new],
         "integration_id": [s.integration_id for s in new],
@@ -486,8 +486,8 @@ def _silenced_arrays(
         "severity": [s.severity.value for s in silenced],
         "source": [s.source for s in silenced],
         "description": [s.description for s in silenced],
-        "labels": [Jsonb(dict(s.labels)) for s in silenced],
-        "annotations": [Jsonb(dict(s.annotations)) for s in silenced],
+        "labels": Jsonb([dict(s.labels) for s in silenced]),
+        "annotations": Jsonb([dict(s.annotations) for s in silenced]),
         "starts_at": [s.starts_at for s in silenced],
         "ends_at": [s.ends_at for s in silenced],
         "integration_id": [s.integration_id for s in silenced],

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 HISTORY_SIZE = 21
 LOW_WEIGHT = 0.75
@@ -61,7 +62,13 @@ def transition_weight(position: int) -> float:
 
 def percent_state_change(states: Sequence[AlertState]) -> float:
     """Nagios's weighted percent state change over the last 21 states."""
-    history = full_history(states)
+    return _percent_of(full_history(states))
+
+
+# Computed for every alert that changes state (450 times in a batch of new alerts, where
+# nearly all histories are the same few): worth remembering, and a full history is hashable.
+@lru_cache(maxsize=4096)
+def _percent_of(history: tuple[AlertState, ...]) -> float:
     changes = sum(
         transition_weight(position)
         for position in range(1, HISTORY_SIZE)
