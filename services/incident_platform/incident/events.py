@@ -6,6 +6,8 @@ that follows the feed (incident/feed.py) from where it started. Each batch it re
 every subscriber's queue in the same step that moves its position, so a subscriber that
 registered at position P receives exactly the changes after P, in order.
 
+With no subscriber, the reader only moves its position to the horizon, reading no change.
+
 Notifications only wake the reader; what it serves comes from the feed, so a lost
 notification delays a change by at most ``events_poll_seconds`` and never drops it. When a
 change is held back by the horizon (a transaction still running), the reader looks again
@@ -134,8 +136,15 @@ class ChangeBroadcaster(Generic[T]):
         failures = 0
         held_back = 0
         while not self._stopping:
+            # Nobody subscribed: follow only the horizon (``read(None, ...)``) instead of
+            # reading and serialising every change for no one; a subscriber starts at the
+            # position reached. Measured: a worker catching up on 100,000 new incidents spent
+            # most of its CPU here, under the requests it served.
+            skipping = not self._subscribers
             try:
-                batch = await asyncio.to_thread(self.read, self.position, self.page_size)
+                batch = await asyncio.to_thread(
+                    self.read, None if skipping else self.position, self.page_size
+                )
             except Exception as error:  # an outage must not end the stream; retry with backoff
                 failures += 1
                 delay = min(self.poll_seconds * 2**failures, 30.0)
@@ -143,6 +152,10 @@ class ChangeBroadcaster(Generic[T]):
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+            if skipping and self._subscribers:
+                # Subscribed while the horizon was read: moving there could skip changes
+                # after their start that they would never get. Read them instead.
+                continue
             self._publish(batch)
             if len(batch.items) >= self.page_size:
                 continue

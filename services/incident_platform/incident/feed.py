@@ -15,11 +15,17 @@ are delayed (never lost) until it ends.
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_
+from sqlalchemy import Connection, Row, Select, func, select, text, tuple_
 from sqlmodel import Session, col
 
-from incident_platform.incident.tables import Incident
+from incident_platform.incident.models import PUBLIC_COLUMNS
+from incident_platform.incident.tables import INCIDENTS, Incident
+
+# The columns the API shows of an incident, as plain rows: what lists and the event stream
+# read (ORM objects would be built, tracked and validated per row only to be written out).
+PUBLIC_ROWS: Select[Any] = select(*(INCIDENTS.c[name] for name in PUBLIC_COLUMNS))
 
 _LAST = 2**63 - 1
 
@@ -66,45 +72,43 @@ def horizon(session: Session) -> Position:
 
 
 def changes_after(
-    session: Session,
+    session: Session | Connection,
     after: Position,
     *,
     limit: int,
-    query: Select[Incident] | None = None,
+    query: Select[Any] | None = None,
     below: Position | None = None,
-) -> list[Incident]:
+) -> list[Row[Any]]:
     """Incidents whose latest change is after ``after`` and final, oldest change first
-    (of those ``query`` selects, when given: the list filters). ``below``: a horizon read
-    earlier, in place of this statement's own (it is final in any later snapshot too)."""
+    (of those ``query`` selects, when given: the list filters; ``PUBLIC_ROWS`` otherwise).
+    ``below``: a horizon read earlier, in place of this statement's own (it is final in any
+    later snapshot too)."""
     bound = text("incident_feed_horizon()") if below is None else below.change_seq + 1
-    base: Select[Incident] = select(Incident) if query is None else query
+    base = PUBLIC_ROWS if query is None else query
     ordered = (
         base.where(
             # The first term alone is what the index on change_seq can walk.
-            col(Incident.change_seq) >= after.change_seq,
-            tuple_(col(Incident.change_seq), col(Incident.id))
+            INCIDENTS.c.change_seq >= after.change_seq,
+            tuple_(INCIDENTS.c.change_seq, INCIDENTS.c.id)
             > tuple_(after.change_seq, after.incident_id),
-            col(Incident.change_seq) < bound,
+            INCIDENTS.c.change_seq < bound,
         )
-        .order_by(col(Incident.change_seq), col(Incident.id))
+        .order_by(INCIDENTS.c.change_seq, INCIDENTS.c.id)
         .limit(limit)
     )
-    return list(session.execute(ordered).scalars())
+    return list(session.execute(ordered).all())
 
 
 def changed_since(
-    query: Select[Incident], session: Session, change_seq: int, *, limit: int
-) -> list[Incident]:
+    query: Select[Any], session: Session | Connection, change_seq: int, *, limit: int
+) -> list[Row[Any]]:
     """The ``changed_after`` page: like ``changes_after``, but never ending inside a
     ``change_seq`` (a client resumes with ``changed_after=<the last one>``), so a page may
     hold more than ``limit`` incidents when one transaction changed many."""
     page = changes_after(session, Position(change_seq), limit=limit, query=query)
     if len(page) < limit:
         return page
-    last = page[-1]
-    assert last.id is not None
-    same_change = query.where(col(Incident.change_seq) == last.change_seq)
-    rest = changes_after(
-        session, Position(last.change_seq, last.id), limit=10_000, query=same_change
-    )
+    last_change, last_id = page[-1].change_seq, page[-1].id
+    same_change = query.where(INCIDENTS.c.change_seq == last_change)
+    rest = changes_after(session, Position(last_change, last_id), limit=10_000, query=same_change)
     return page + rest

@@ -4,13 +4,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Connection, Row, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from incident_platform.alert.correlation import AlertStatus
 from incident_platform.alert.tables import Alert
-from incident_platform.incident.feed import changed_since
+from incident_platform.incident.feed import PUBLIC_ROWS, changed_since
 from incident_platform.incident.lifecycle import (
     OPEN_STATUSES,
     IllegalTransition,
@@ -20,9 +20,9 @@ from incident_platform.incident.lifecycle import (
     next_status,
 )
 from incident_platform.incident.notify import incidents_changed
-from incident_platform.incident.tables import Incident, TimelineEvent, TimelineKind
+from incident_platform.incident.tables import INCIDENTS, Incident, TimelineEvent, TimelineKind
 from incident_platform.metrics import observe_acknowledged, observe_resolved
-from incident_platform.paging import newest_first_page
+from incident_platform.paging import newest_first_rows
 from incident_platform.severity import Severity
 
 
@@ -52,20 +52,21 @@ class IncidentFilter:
 
 
 def list_incidents(
-    session: Session, filters: IncidentFilter, *, limit: int, cursor: str | None
-) -> tuple[list[Incident], str | None]:
-    """Newest first, keyset-paginated on id so deep pages cost what the first one does."""
-    query = select(Incident)
+    session: Session | Connection, filters: IncidentFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], str | None]:
+    """Newest first, keyset-paginated on id so deep pages cost what the first one does;
+    rows of the columns the API shows (``PUBLIC_ROWS``), for ``models.public_fields``."""
+    query = PUBLIC_ROWS
     if filters.status is not None:
-        query = query.where(col(Incident.status) == filters.status.value)
+        query = query.where(INCIDENTS.c.status == filters.status.value)
     if filters.service is not None:
-        query = query.where(col(Incident.service) == filters.service)
+        query = query.where(INCIDENTS.c.service == filters.service)
     if filters.severity is not None:
-        query = query.where(col(Incident.severity) == filters.severity.value)
+        query = query.where(INCIDENTS.c.severity == filters.severity.value)
     if filters.changed_after is not None:
         # The change feed: oldest change first, so a follower can resume from a cursor.
         return changed_since(query, session, filters.changed_after, limit=limit), None
-    return newest_first_page(session, query, col(Incident.id), limit=limit, cursor=cursor)
+    return newest_first_rows(session, query, INCIDENTS.c.id, limit=limit, cursor=cursor)
 
 
 def get_incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:

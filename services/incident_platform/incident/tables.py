@@ -114,6 +114,11 @@ class Incident(IncidentBase, table=True):
     )
 
 
+# The table itself, for statements that read plain rows: columns of it carry no ORM
+# annotations, so such a statement skips the ORM's compile and load steps.
+INCIDENTS = Incident.metadata.tables["incidents"]
+
+
 class TimelineEvent(SQLModel, table=True):
     __tablename__ = "timeline_events"
     __table_args__ = (Index("ix_timeline_events_incident_id_id", "incident_id", "id"),)

@@ -38,7 +38,7 @@ from incident_platform.incident.feed import (
     newest_change,
     parse_position,
 )
-from incident_platform.incident.models import incident_public
+from incident_platform.incident.models import public_fields, public_json
 from incident_platform.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -56,7 +56,7 @@ def read_feed(after: Position | None, limit: int) -> FeedBatch[str]:
         rows = changes_after(session, after, limit=limit, below=bound)
         newest = newest_change(session)
         items = [
-            (Position(row.change_seq, row.id or 0), incident_public(row).model_dump_json())
+            (Position(row.change_seq, row.id), public_json(public_fields(row)).decode())
             for row in rows
         ]
         return FeedBatch(items, bound, held_back=newest is not None and newest > bound.change_seq)
