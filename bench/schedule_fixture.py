@@ -3,16 +3,10 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from incident_platform.schedule.domain import (
-    CustomRotation,
-    DailyRotation,
-    Layer,
-    Override,
-    Restriction,
-    Schedule,
-    Weekday,
-    WeeklyRotation,
-)
+from incident_platform.schedule.restrictions import Restriction
+from incident_platform.schedule.rotation import CustomRotation, DailyRotation, WeeklyRotation
+from incident_platform.schedule.rules import Layer, Override, Schedule
+from incident_platform.schedule.wallclock import Weekday
 
 
 def benchmark_schedule(

@@ -18,7 +18,8 @@ import pytest
 
 from incident_platform.escalation import rules as escalation_rules
 from incident_platform.escalation.models import EscalationPolicyModel
-from incident_platform.schedule import domain as schedule_domain
+from incident_platform.schedule import rotation as schedule_rotation
+from incident_platform.schedule import rules as schedule_rules
 from incident_platform.schedule.models import ScheduleModel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -103,12 +104,12 @@ def test_schedule_limits_are_the_services(crds: dict[str, dict[str, Any]]) -> No
     defs = model["$defs"]
     assert spec["name"]["maxLength"] == model["properties"]["name"]["maxLength"]
     assert layer["name"]["maxLength"] == defs["LayerModel"]["properties"]["name"]["maxLength"]
-    assert layer["name"]["not"] == {"enum": [schedule_domain.OVERRIDE_LAYER]}
+    assert layer["name"]["not"] == {"enum": [schedule_rules.OVERRIDE_LAYER]}
     users = defs["LayerModel"]["properties"]["users"]["items"]
     assert layer["users"]["items"]["maxLength"] == users["maxLength"]
     assert layer["users"]["items"]["minLength"] == users["minLength"]
-    assert rotation["shift_hours"]["minimum"] == schedule_domain.MIN_SHIFT_HOURS
-    assert rotation["shift_hours"]["maximum"] == schedule_domain.MAX_SHIFT_HOURS
+    assert rotation["shift_hours"]["minimum"] == schedule_rotation.MIN_SHIFT_HOURS
+    assert rotation["shift_hours"]["maximum"] == schedule_rotation.MAX_SHIFT_HOURS
     assert rotation["type"]["enum"] == ["daily", "weekly", "custom"]
     weekly = defs["WeeklyRotationModel"]["properties"]["handoff_day"]["enum"]
     assert rotation["handoff_day"]["enum"] == weekly

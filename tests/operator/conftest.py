@@ -14,9 +14,8 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -34,12 +33,8 @@ from kopf.testing import KopfRunner
 from incident_operator.oncall import MEMO_KEY, OnCallSync
 from incident_operator.runtime import Runtime
 from incident_operator.settings import Config
+from support.operator import GROUP, NAMESPACE, REPO, VERSION, RunOperator
 from support.platform import Platform, create_integration
-
-REPO = Path(__file__).resolve().parents[2]
-GROUP = "incident-platform.io"
-VERSION = "v1alpha1"
-NAMESPACE = "incident-platform"
 
 # --- CRD schemas as JSON Schema ------------------------------------------------------------------
 
@@ -367,8 +362,6 @@ def kube_connection(kube: httpx.Client) -> kopf.ConnectionInfo:
 
 
 # --- The whole operator -------------------------------------------------------------------------
-
-RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
 
 
 @pytest.fixture

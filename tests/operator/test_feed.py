@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import httpx
@@ -15,40 +13,18 @@ from incident_operator.alert import alert_create
 from incident_operator.feed import FeedFollower
 from incident_operator.runtime import Runtime
 from incident_operator.settings import Config
-from support.database import connect, wait_until_feed_final
+from support.database import wait_until_feed_final
+from support.operator import (
+    NAMESPACE,
+    Problems,
+    alert_object,
+    db_rows,
+    deliver,
+)
 from support.platform import Platform
 from support.services import free_port
 
-LOGGER = logging.getLogger("tests.operator")
-NAMESPACE = "incident-platform"
-Problems = Callable[[Mapping[str, Any]], list[str]]
 pytestmark = pytest.mark.asyncio
-
-
-def alert_object(name: str = "checkout-errors", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Alert",
-        "metadata": {"name": name, "namespace": "shop", "generation": 1},
-        "spec": {"service": "checkout", "summary": "5xx above 5%", "severity": "high", **spec},
-    }
-
-
-def body_of(obj: Mapping[str, Any]) -> kopf.Body:
-    return kopf.Body(cast(kopf.RawBody, dict(obj)))
-
-
-def db_rows(platform: Platform, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with connect(platform.database_url) as connection:
-        return list(connection.execute(sql, args).fetchall())
-
-
-async def deliver(
-    handler: Callable[..., Any], obj: Mapping[str, Any], memo: kopf.Memo
-) -> kopf.Patch:
-    patch = kopf.Patch()
-    await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=0)
-    return patch
 
 
 def mirrors(kube: httpx.Client) -> dict[str, dict[str, Any]]:

@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from typing import Any, cast
-
 import kopf
 import pytest
 
 from incident_operator.alert import alert_create
-from incident_operator.builders.status import apply_merge_patch
 from incident_operator.incident import incident_state_changed
-from support.database import connect
+from support.operator import (
+    LOGGER,
+    Problems,
+    after,
+    alert_object,
+    body_of,
+    db_rows,
+    deliver,
+    incident_object,
+)
 from support.platform import Platform
 
-LOGGER = logging.getLogger("tests.operator")
-NAMESPACE = "incident-platform"
-Problems = Callable[[Mapping[str, Any]], list[str]]
 pytestmark = pytest.mark.asyncio
-
-
-def alert_object(name: str = "checkout-errors", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Alert",
-        "metadata": {"name": name, "namespace": "shop", "generation": 1},
-        "spec": {"service": "checkout", "summary": "5xx above 5%", "severity": "high", **spec},
-    }
-
-
-def incident_object(incident_id: int, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Incident",
-        "metadata": {"name": f"inc-{incident_id}", "namespace": NAMESPACE, "generation": 2},
-        "spec": {"incidentId": incident_id, **spec},
-    }
-
-
-def body_of(obj: Mapping[str, Any]) -> kopf.Body:
-    return kopf.Body(cast(kopf.RawBody, dict(obj)))
-
-
-def after(obj: Mapping[str, Any], patch: kopf.Patch) -> dict[str, Any]:
-    """The object once kopf applied the handler's patch (what the next call would see)."""
-    patched: dict[str, Any] = apply_merge_patch(obj, dict(patch))
-    return patched
-
-
-def db_rows(platform: Platform, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with connect(platform.database_url) as connection:
-        return list(connection.execute(sql, args).fetchall())
-
-
-async def deliver(
-    handler: Callable[..., Any], obj: Mapping[str, Any], memo: kopf.Memo
-) -> kopf.Patch:
-    patch = kopf.Patch()
-    await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=0)
-    return patch
 
 
 async def open_incident(memo: kopf.Memo, name: str = "checkout-errors") -> int:

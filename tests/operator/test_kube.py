@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import kopf
 import pytest
 
 from incident_operator.crd import INCIDENTS, ONCALL_SCHEDULES
 from incident_operator.kube import KubeClient, ObjectGone
+from support.operator import (
+    NAMESPACE,
+    incident_object,
+)
 
-NAMESPACE = "incident-platform"
 pytestmark = pytest.mark.asyncio
-
-
-def incident_object(incident_id: int, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Incident",
-        "metadata": {"name": f"inc-{incident_id}", "namespace": NAMESPACE, "generation": 2},
-        "spec": {"incidentId": incident_id, **spec},
-    }
 
 
 async def test_kube_client_creates_idempotently(

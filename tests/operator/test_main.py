@@ -4,57 +4,40 @@
 from __future__ import annotations
 
 import ast
-import logging
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import httpx
-import kopf
 import pytest
-import yaml
-from kopf.testing import KopfRunner
 
-from incident_operator.builders.status import apply_merge_patch
 from support.database import connect
 from support.oncall import create_user
+from support.operator import (
+    BASE,
+    EXAMPLE_USERS,
+    MERGE,
+    NAMESPACE,
+    REPO,
+    Problems,
+    RunOperator,
+    eventually,
+    example,
+    kube_apply,
+    kube_get,
+    kube_put_status,
+    kube_status,
+    ready,
+    schedule_object,
+    send_alert,
+)
 from support.platform import Platform
 from support.services import free_port
 
-T = TypeVar("T")
-Problems = Callable[[Mapping[str, Any]], list[str]]
-RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
-NAMESPACE = "incident-platform"
-BASE = "/apis/incident-platform.io/v1alpha1/namespaces"
 ALERTS = f"{BASE}/shop/alerts"
 INCIDENTS = f"{BASE}/{NAMESPACE}/incidents"
-MERGE = {"Content-Type": "application/merge-patch+json"}
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Poll ``probe`` until it returns something truthy (bounded: fails after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
-def get(kube: httpx.Client, path: str) -> dict[str, Any] | None:
-    response = kube.get(path)
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
 
 
 def listing(kube: httpx.Client, path: str) -> list[dict[str, Any]]:
@@ -62,10 +45,6 @@ def listing(kube: httpx.Client, path: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-def status_of(kube: httpx.Client, path: str) -> dict[str, Any]:
-    return (get(kube, path) or {}).get("status") or {}
 
 
 def scalar(platform: Platform, sql: str, *args: object) -> Any:
@@ -81,7 +60,7 @@ def delivered(
     """A probe: has the Alert's status ``field`` got a value (``value``, if given)?"""
 
     def probe() -> bool:
-        found = status_of(kube, f"{ALERTS}/{name}").get(field)
+        found = kube_status(kube, f"{ALERTS}/{name}").get(field)
         return found is not None and (value is None or found == value)
 
     return probe
@@ -98,15 +77,6 @@ def create_alert(kube: httpx.Client, name: str, **spec: Any) -> None:
     assert response.status_code in (200, 201), response.text
 
 
-def curl_alert(platform: Platform, key: str, service: str) -> None:
-    response = httpx.post(
-        platform.ingestion.url + "/api/v1/alerts",
-        json={"service": service, "summary": f"{service} is slow", "severity": "warning"},
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    assert response.status_code == 202, response.text
-
-
 def test_alerts_and_incidents_through_kubernetes(
     run_operator: RunOperator, kube: httpx.Client, platform: Platform, crd_problems: Problems
 ) -> None:
@@ -114,23 +84,23 @@ def test_alerts_and_incidents_through_kubernetes(
     with run_operator(f"--liveness={liveness}"):
         create_alert(kube, "checkout")
         alert = eventually(
-            lambda: status_of(kube, f"{ALERTS}/checkout").get("phase") == "Correlated",
+            lambda: kube_status(kube, f"{ALERTS}/checkout").get("phase") == "Correlated",
             "the Alert to be correlated",
         )
         assert alert
-        status = status_of(kube, f"{ALERTS}/checkout")
+        status = kube_status(kube, f"{ALERTS}/checkout")
         assert status["action"] == "created"
         incident_id = status["incidentId"]
         name = status["incidentRef"]
         assert name == f"inc-{incident_id}"
-        alert_obj = get(kube, f"{ALERTS}/checkout")
+        alert_obj = kube_get(kube, f"{ALERTS}/checkout")
         assert alert_obj is not None
         assert alert_obj["metadata"]["finalizers"] == ["incident-platform.io/operator"]
         assert crd_problems(alert_obj) == []
 
         # The Incident object appears and mirrors the platform.
-        eventually(lambda: status_of(kube, f"{INCIDENTS}/{name}").get("alertCount"), "a mirror")
-        mirror = get(kube, f"{INCIDENTS}/{name}")
+        eventually(lambda: kube_status(kube, f"{INCIDENTS}/{name}").get("alertCount"), "a mirror")
+        mirror = kube_get(kube, f"{INCIDENTS}/{name}")
         assert mirror is not None
         assert mirror["spec"] == {"incidentId": incident_id}
         assert mirror["status"]["status"] == "triggered"
@@ -155,13 +125,13 @@ def test_alerts_and_incidents_through_kubernetes(
             "the incident to be acknowledged in the database",
         )
         eventually(
-            lambda: status_of(kube, f"{INCIDENTS}/{name}").get("status") == "acknowledged",
+            lambda: kube_status(kube, f"{INCIDENTS}/{name}").get("status") == "acknowledged",
             "the mirror to show the acknowledgement",
         )
         synced = eventually(
             lambda: [
                 c
-                for c in status_of(kube, f"{INCIDENTS}/{name}").get("conditions", [])
+                for c in kube_status(kube, f"{INCIDENTS}/{name}").get("conditions", [])
                 if c["type"] == "Synced" and c["status"] == "True"
             ],
             "the Synced condition",
@@ -170,14 +140,14 @@ def test_alerts_and_incidents_through_kubernetes(
 
         # Deleting the Alert resolves it first; its incident had no other alert: auto-resolved.
         assert kube.delete(f"{ALERTS}/checkout").status_code == 200
-        eventually(lambda: get(kube, f"{ALERTS}/checkout") is None, "the Alert to be released")
+        eventually(lambda: kube_get(kube, f"{ALERTS}/checkout") is None, "the Alert to be released")
         assert scalar(platform, "SELECT status FROM alerts") == "resolved"
         assert scalar(platform, "SELECT status FROM incidents") == "resolved"
         eventually(
-            lambda: status_of(kube, f"{INCIDENTS}/{name}").get("status") == "resolved",
+            lambda: kube_status(kube, f"{INCIDENTS}/{name}").get("status") == "resolved",
             "the mirror to show the resolution",
         )
-        mirror = get(kube, f"{INCIDENTS}/{name}")
+        mirror = kube_get(kube, f"{INCIDENTS}/{name}")
         assert mirror is not None
         assert mirror["status"]["timeToResolveSeconds"] >= 0
         assert crd_problems(mirror) == []
@@ -189,13 +159,13 @@ def test_an_illegal_request_and_a_rejected_alert_show_in_status(
     with run_operator() as runner:
         create_alert(kube, "search", state="firing")
         name = eventually(
-            lambda: status_of(kube, f"{ALERTS}/search").get("incidentRef"), "an incident"
+            lambda: kube_status(kube, f"{ALERTS}/search").get("incidentRef"), "an incident"
         )
-        eventually(lambda: get(kube, f"{INCIDENTS}/{name}"), "the mirror")
+        eventually(lambda: kube_get(kube, f"{INCIDENTS}/{name}"), "the mirror")
         resolve = {"spec": {"state": "resolved"}}
         assert kube.patch(f"{INCIDENTS}/{name}", json=resolve, headers=MERGE).status_code == 200
         eventually(
-            lambda: status_of(kube, f"{INCIDENTS}/{name}").get("status") == "resolved",
+            lambda: kube_status(kube, f"{INCIDENTS}/{name}").get("status") == "resolved",
             "the resolution",
         )
         ack = {"spec": {"state": "acknowledged"}}
@@ -203,7 +173,7 @@ def test_an_illegal_request_and_a_rejected_alert_show_in_status(
         refused = eventually(
             lambda: [
                 c
-                for c in status_of(kube, f"{INCIDENTS}/{name}").get("conditions", [])
+                for c in kube_status(kube, f"{INCIDENTS}/{name}").get("conditions", [])
                 if c["reason"] == "IllegalTransition"
             ],
             "the IllegalTransition condition",
@@ -214,13 +184,13 @@ def test_an_illegal_request_and_a_rejected_alert_show_in_status(
         # A spec the platform refuses (the CRD's own validation is not emulated here).
         create_alert(kube, "blank", summary="  ")
         eventually(
-            lambda: status_of(kube, f"{ALERTS}/blank").get("phase") == "Failed", "Failed phase"
+            lambda: kube_status(kube, f"{ALERTS}/blank").get("phase") == "Failed", "Failed phase"
         )
-        failed = status_of(kube, f"{ALERTS}/blank")
+        failed = kube_status(kube, f"{ALERTS}/blank")
         assert "summary" in failed["message"]
         # Deleting it is not held up: there is nothing to resolve.
         assert kube.delete(f"{ALERTS}/blank").status_code == 200
-        eventually(lambda: get(kube, f"{ALERTS}/blank") is None, "the failed Alert to go")
+        eventually(lambda: kube_get(kube, f"{ALERTS}/blank") is None, "the failed Alert to go")
         assert scalar(platform, "SELECT status FROM incidents") == "resolved"
 
     # Neither refusal is retried: the illegal transition is a handled outcome, the rejected
@@ -239,14 +209,14 @@ def test_a_restart_makes_no_duplicates(
     with run_operator():
         for service in services:
             create_alert(kube, service)
-        curl_alert(platform, operator_key, "billing")  # an incident from outside Kubernetes
+        send_alert(platform, operator_key, "billing")  # an incident from outside Kubernetes
         for service in services:
             eventually(delivered(kube, service, "incidentId"), f"alert {service} delivered")
         eventually(lambda: len(listing(kube, INCIDENTS)) == 3, "three mirrors")
 
     alerts_before = scalar(platform, "SELECT count(*) FROM alerts")
     assert (alerts_before, scalar(platform, "SELECT count(*) FROM incidents")) == (3, 3)
-    curl_alert(platform, operator_key, "payments")  # while the operator is down
+    send_alert(platform, operator_key, "payments")  # while the operator is down
 
     liveness = f"http://127.0.0.1:{free_port()}/healthz"
     with run_operator(f"--liveness={liveness}"):
@@ -268,108 +238,14 @@ def test_a_restart_makes_no_duplicates(
     assert sorted(m["spec"]["incidentId"] for m in mirrors) == [1, 2, 3, 4]
 
 
-REPO = Path(__file__).resolve().parents[2]
-LOGGER = logging.getLogger("tests.operator.oncall")
-API = "incident-platform.io/v1alpha1"
-EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
-Handler = Callable[..., Any]
-
-
-def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
-    return loaded
-
-
-def schedule_object(object_name: str, users: list[str], /, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": API,
-        "kind": "OnCallSchedule",
-        "metadata": {
-            "name": object_name,
-            "namespace": "team-a",
-            "generation": 1,
-            "uid": object_name + "-uid",
-        },
-        "spec": {
-            "timezone": "Europe/Paris",
-            "layers": [
-                {
-                    "name": "primary",
-                    "users": users,
-                    "start": "2026-01-05T09:00:00+01:00",
-                    "rotation": {"type": "daily", "handoff_time": "09:00"},
-                }
-            ],
-            **spec,
-        },
-    }
-
-
-def body_of(obj: Mapping[str, Any]) -> kopf.Body:
-    return kopf.Body(cast(kopf.RawBody, dict(obj)))
-
-
-async def call(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, retry: int = 0
-) -> tuple[dict[str, Any], kopf.Patch]:
-    """Run a handler like kopf does; ``(the object with the patch applied, the patch)``."""
-    patch = kopf.Patch()
-    try:
-        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=retry)
-    finally:
-        obj_after = apply_merge_patch(obj, dict(patch))
-    return obj_after, patch
-
-
-async def failing(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, error: type[Exception]
-) -> tuple[dict[str, Any], Exception]:
-    """Run a handler that must raise ``error``; ``(the object after its patch, the error)``."""
-    patch = kopf.Patch()
-    with pytest.raises(error) as raised:
-        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=0)
-    return apply_merge_patch(obj, dict(patch)), raised.value
-
-
-def ready(obj: Mapping[str, Any]) -> dict[str, Any]:
-    (found,) = [c for c in obj["status"]["conditions"] if c["type"] == "Ready"]
-    return cast(dict[str, Any], found)
-
-
 def service_items(api: httpx.Client, collection: str) -> list[dict[str, Any]]:
     response = api.get(f"/api/v1/{collection}")
     assert response.status_code == 200, response.text
     return cast(list[dict[str, Any]], response.json()["data"])
 
 
-def kube_get(kube: httpx.Client, path: str) -> dict[str, Any] | None:
-    response = kube.get(path)
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response.text
-    return cast(dict[str, Any], response.json())
-
-
-def kube_status(kube: httpx.Client, path: str) -> dict[str, Any]:
-    return cast(dict[str, Any], (kube_get(kube, path) or {}).get("status") or {})
-
-
 def phase_is(kube: httpx.Client, path: str, phase: str) -> Callable[[], bool]:
     return lambda: kube_status(kube, path).get("phase") == phase
-
-
-def kube_apply(kube: httpx.Client, obj: Mapping[str, Any], namespace: str) -> str:
-    """``kubectl apply -n <namespace>`` of a new object; its path."""
-    plural = {"OnCallSchedule": "oncallschedules", "EscalationPolicy": "escalationpolicies"}
-    collection = f"{BASE}/{namespace}/{plural[obj['kind']]}"
-    response = kube.post(collection, json=dict(obj))
-    assert response.status_code in (200, 201), response.text
-    return f"{collection}/{obj['metadata']['name']}"
-
-
-def kube_put_status(kube: httpx.Client, path: str, status: Mapping[str, Any]) -> None:
-    response = kube.patch(f"{path}/status", json={"status": dict(status)}, headers=MERGE)
-    assert response.status_code == 200, response.text
 
 
 def users_for_examples(api: httpx.Client) -> dict[str, str]:

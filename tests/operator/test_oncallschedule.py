@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, cast
-
 import httpx
 import kopf
 import pytest
-import yaml
 
-from incident_operator.builders.status import apply_merge_patch
 from incident_operator.clients.core import PlatformRejected
 from incident_operator.oncallschedule import (
     oncallschedule_create,
@@ -20,79 +13,14 @@ from incident_operator.oncallschedule import (
     oncallschedule_update,
 )
 from support.oncall import create_user
-
-REPO = Path(__file__).resolve().parents[2]
-LOGGER = logging.getLogger("tests.operator.oncall")
-API = "incident-platform.io/v1alpha1"
-Problems = Callable[[Mapping[str, Any]], list[str]]
-Handler = Callable[..., Any]
-
-
-def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
-    return loaded
-
-
-def schedule_object(object_name: str, users: list[str], /, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": API,
-        "kind": "OnCallSchedule",
-        "metadata": {
-            "name": object_name,
-            "namespace": "team-a",
-            "generation": 1,
-            "uid": object_name + "-uid",
-        },
-        "spec": {
-            "timezone": "Europe/Paris",
-            "layers": [
-                {
-                    "name": "primary",
-                    "users": users,
-                    "start": "2026-01-05T09:00:00+01:00",
-                    "rotation": {"type": "daily", "handoff_time": "09:00"},
-                }
-            ],
-            **spec,
-        },
-    }
-
-
-def body_of(obj: Mapping[str, Any]) -> kopf.Body:
-    return kopf.Body(cast(kopf.RawBody, dict(obj)))
-
-
-async def call(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, retry: int = 0
-) -> tuple[dict[str, Any], kopf.Patch]:
-    """Run a handler like kopf does; ``(the object with the patch applied, the patch)``."""
-    patch = kopf.Patch()
-    try:
-        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=retry)
-    finally:
-        obj_after = apply_merge_patch(obj, dict(patch))
-    return obj_after, patch
-
-
-async def failing(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, error: type[Exception]
-) -> tuple[dict[str, Any], Exception]:
-    """Run a handler that must raise ``error``; ``(the object after its patch, the error)``."""
-    patch = kopf.Patch()
-    with pytest.raises(error) as raised:
-        await handler(body=body_of(obj), patch=patch, memo=memo, logger=LOGGER, retry=0)
-    return apply_merge_patch(obj, dict(patch)), raised.value
-
-
-def ready(obj: Mapping[str, Any]) -> dict[str, Any]:
-    (found,) = [c for c in obj["status"]["conditions"] if c["type"] == "Ready"]
-    return cast(dict[str, Any], found)
-
-
-async def service_list(api: httpx.AsyncClient, collection: str) -> list[dict[str, Any]]:
-    response = await api.get(f"/api/v1/{collection}")
-    assert response.status_code == 200, response.text
-    return cast(list[dict[str, Any]], response.json()["data"])
+from support.operator import (
+    Problems,
+    call,
+    failing,
+    ready,
+    schedule_object,
+    service_list,
+)
 
 
 @pytest.mark.asyncio

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
 from pydantic import SecretStr, ValidationError
 
 from incident_operator.settings import Config, oncall_sync_enabled, silence_refresh_seconds
@@ -41,14 +37,6 @@ def test_settings_refuse_what_cannot_work(monkeypatch: pytest.MonkeyPatch) -> No
             Config.model_validate(
                 {"platform_integration_key": "k", "platform_api_token": "t", field: value}
             )
-
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
-    return loaded
 
 
 def test_on_call_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,20 +4,14 @@ the alerts it matches on the platform, and deleting it expires the silence."""
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import httpx
 import kopf
 import pytest
-from kopf.testing import KopfRunner
 
-from incident_operator.builders.status import apply_merge_patch
 from incident_operator.clients.core import PlatformRejected, PlatformUnavailable
 from incident_operator.runtime import Runtime
 from incident_operator.settings import Config
@@ -29,15 +23,20 @@ from incident_operator.silence import (
     silence_update,
 )
 from support.database import connect
+from support.operator import (
+    LOGGER,
+    Problems,
+    RunOperator,
+    call,
+    eventually,
+    failing,
+    ready,
+    send_alert,
+)
 from support.platform import Platform
 from support.services import free_port
 
-LOGGER = logging.getLogger("tests.operator.silence")
 SILENCES = "/apis/incident-platform.io/v1alpha1/namespaces/shop/silences"
-T = TypeVar("T")
-Problems = Callable[[Mapping[str, Any]], list[str]]
-RunOperator = Callable[..., AbstractContextManager[KopfRunner]]
-Handler = Callable[..., Any]
 
 
 def silence_object(name: str = "checkout-maintenance", **spec: Any) -> dict[str, Any]:
@@ -52,44 +51,6 @@ def silence_object(name: str = "checkout-maintenance", **spec: Any) -> dict[str,
             **spec,
         },
     }
-
-
-async def call(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, retry: int = 0
-) -> dict[str, Any]:
-    """Run a handler like kopf does; the object with its patch applied."""
-    patch = kopf.Patch()
-    await handler(
-        body=kopf.Body(cast(kopf.RawBody, dict(obj))),
-        patch=patch,
-        memo=memo,
-        logger=LOGGER,
-        retry=retry,
-    )
-    patched: dict[str, Any] = apply_merge_patch(obj, dict(patch))
-    return patched
-
-
-async def failing(
-    handler: Handler, obj: Mapping[str, Any], memo: kopf.Memo, error: type[Exception]
-) -> tuple[dict[str, Any], Exception]:
-    """Run a handler that must raise ``error``; ``(the object after its patch, the error)``."""
-    patch = kopf.Patch()
-    with pytest.raises(error) as raised:
-        await handler(
-            body=kopf.Body(cast(kopf.RawBody, dict(obj))),
-            patch=patch,
-            memo=memo,
-            logger=LOGGER,
-            retry=0,
-        )
-    patched: dict[str, Any] = apply_merge_patch(obj, dict(patch))
-    return patched, raised.value
-
-
-def ready(obj: Mapping[str, Any]) -> dict[str, Any]:
-    (found,) = [c for c in obj["status"]["conditions"] if c["type"] == "Ready"]
-    return cast(dict[str, Any], found)
 
 
 def platform_silence(platform: Platform, silence_id: str) -> dict[str, Any]:
@@ -113,16 +74,6 @@ def expire_on_platform(platform: Platform, silence_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def send_alert(platform: Platform, key: str, service: str) -> dict[str, Any]:
-    response = httpx.post(
-        platform.ingestion.url + "/api/v1/alerts",
-        json={"service": service, "summary": f"{service} is slow", "severity": "warning"},
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    assert response.status_code == 202, response.text
-    return cast(dict[str, Any], response.json())
-
-
 def alert_row(platform: Platform, alert_id: int) -> tuple[Any, ...]:
     with connect(platform.database_url) as connection:
         row = connection.execute(
@@ -132,18 +83,6 @@ def alert_row(platform: Platform, alert_id: int) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 30) -> T:
-    """Poll ``probe`` until it returns something truthy (bounded: fails after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
 # --- The handlers, called directly ----------------------------------------------------------
 
 
@@ -151,7 +90,7 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = 30) ->
 async def test_create_update_and_resume_keep_one_silence(
     memo: kopf.Memo, platform: Platform, operator_key: str, crd_problems: Problems
 ) -> None:
-    obj = await call(silence_create, silence_object(), memo)
+    obj, _ = await call(silence_create, silence_object(), memo)
     assert crd_problems(obj) == []
     silence_id = obj["status"]["silenceID"]
     assert obj["status"]["state"] == "active"
@@ -171,11 +110,11 @@ async def test_create_update_and_resume_keep_one_silence(
     # An edit changes the same silence; a resume re-sends it: still one silence.
     edited = {**obj, "spec": {**obj["spec"], "comment": "migration, second attempt"}}
     edited["metadata"] = {**obj["metadata"], "generation": 2}
-    edited = await call(silence_update, edited, memo)
+    edited, _ = await call(silence_update, edited, memo)
     assert edited["status"]["silenceID"] == silence_id
     assert edited["status"]["observedGeneration"] == 2
     assert platform_silence(platform, silence_id)["comment"] == "migration, second attempt"
-    resumed = await call(silence_resume, edited, memo)
+    resumed, _ = await call(silence_resume, edited, memo)
     assert resumed["status"]["silenceID"] == silence_id
     assert [s["id"] for s in platform_silences(platform)] == [silence_id]
 
@@ -186,7 +125,7 @@ async def test_a_silence_the_platform_forgot_is_created_again(
 ) -> None:
     forgotten = silence_object()
     forgotten["status"] = {"silenceID": str(uuid.uuid4()), "state": "active"}
-    obj = await call(silence_update, forgotten, memo)
+    obj, _ = await call(silence_update, forgotten, memo)
     new_id = obj["status"]["silenceID"]
     assert new_id != forgotten["status"]["silenceID"]
     assert [s["id"] for s in platform_silences(platform)] == [new_id]
@@ -244,7 +183,7 @@ async def test_platform_down_is_temporary_with_a_visible_condition(
 async def test_delete_expires_and_a_missing_silence_is_already_gone(
     memo: kopf.Memo, platform: Platform, operator_key: str
 ) -> None:
-    obj = await call(silence_create, silence_object(), memo)
+    obj, _ = await call(silence_create, silence_object(), memo)
     silence_id = obj["status"]["silenceID"]
     muted = send_alert(platform, operator_key, "checkout")
     assert muted["action"] == "silenced"
@@ -260,7 +199,7 @@ async def test_delete_expires_and_a_missing_silence_is_already_gone(
 
 @pytest.mark.asyncio
 async def test_the_timer_reads_the_state_back(memo: kopf.Memo, platform: Platform) -> None:
-    obj = await call(silence_create, silence_object(), memo)
+    obj, _ = await call(silence_create, silence_object(), memo)
     silence_id = obj["status"]["silenceID"]
     unchanged = kopf.Patch()
     await silence_refresh(
@@ -269,7 +208,7 @@ async def test_the_timer_reads_the_state_back(memo: kopf.Memo, platform: Platfor
     assert not unchanged  # still active: no write
     # Expired behind the operator's back, as `amtool silence expire` does.
     expire_on_platform(platform, silence_id)
-    obj = await call(silence_refresh, obj, memo)
+    obj, _ = await call(silence_refresh, obj, memo)
     assert obj["status"]["state"] == "expired"
     assert ready(obj)["reason"] == "Expired"
 

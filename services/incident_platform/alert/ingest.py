@@ -67,8 +67,8 @@ from incident_platform.incident.tables import OPEN_STATUSES_SQL
 from incident_platform.metrics import observe_resolved
 from incident_platform.settings import get_settings
 from incident_platform.severity import SEVERITY_ORDER, Severity
+from incident_platform.silence.codec import matcher_rules
 from incident_platform.silence.rules import SilenceRule
-from incident_platform.silence.store import matcher_rules
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from incident_platform.notification.rules import Channel
 from incident_platform.schedule import tables as schedule_tables
 from incident_platform.schedule.rules import oncall_at
 from incident_platform.schedule.store import missing_users, overrides_around, to_domain
+from incident_platform.user.codec import contacts_from_json
 from incident_platform.user.tables import User
 
 
@@ -155,8 +156,8 @@ class TargetResolver:
         if user is None:
             return ResolvedTarget(target, f"user {user_id}", problem=f"user {user_id} not found")
         recipients = [
-            Recipient(Channel(method["type"]), method["address"], user.id, user.name)
-            for method in user.contact_methods
+            Recipient(contact.channel, contact.address, user.id, user.name)
+            for contact in contacts_from_json(user.contact_methods)
         ]
         resolved = ResolvedTarget(target, f"{user.name} ({how})", recipients)
         if not recipients:

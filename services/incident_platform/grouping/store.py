@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from incident_platform.clock import utc_now
 from incident_platform.grouping import rules
 from incident_platform.grouping.tables import GroupingRule
-from incident_platform.silence.store import matcher_rules
+from incident_platform.silence.codec import matcher_rules
 
 
 class GroupingRuleNotFound(Exception):

@@ -10,16 +10,15 @@ times as ``"HH:MM"``, weekdays spelled ``monday``/``mon``.
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from incident_platform.schedule.domain import (
+from incident_platform.schedule.restrictions import Restriction
+from incident_platform.schedule.rotation import (
     CustomRotation,
     DailyRotation,
-    Layer,
-    Restriction,
     Rotation,
-    Schedule,
-    Weekday,
     WeeklyRotation,
 )
+from incident_platform.schedule.rules import Layer, Schedule
+from incident_platform.schedule.wallclock import Weekday
 
 _WEEKDAY_NAMES = {day: day.name.lower() for day in Weekday}
 _DAY_NAMES = {day: day.name.lower()[:3] for day in Weekday}

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from incident_platform.clock import utc_now
-from incident_platform.schedule.domain import OVERRIDE_LAYER, Shift
+from incident_platform.schedule.rules import OVERRIDE_LAYER, Shift
 
 PRODUCT_ID = "-//incident-platform//on-call schedule//EN"
 _MAX_LINE_OCTETS = 75

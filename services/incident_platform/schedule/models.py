@@ -20,17 +20,14 @@ from pydantic import (
 )
 
 from incident_platform.schedule.codec import layers_to_json
-from incident_platform.schedule.domain import (
-    OVERRIDE_LAYER,
+from incident_platform.schedule.restrictions import Restriction
+from incident_platform.schedule.rotation import (
     CustomRotation,
     DailyRotation,
-    Layer,
-    Override,
-    Restriction,
     Rotation,
-    Schedule,
     WeeklyRotation,
 )
+from incident_platform.schedule.rules import OVERRIDE_LAYER, Layer, Override, Schedule
 from incident_platform.schedule.validation import (
     FieldError,
     parse_clock_time,

@@ -7,11 +7,24 @@ windows merge into one covered stretch, so a 09:00-18:00 plus 18:00-22:00 pair i
 shift, not two. A layer without restrictions is covered all the time.
 """
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from incident_platform.schedule.domain import Restriction
-from incident_platform.schedule.wallclock import local_date, next_day, wall_clock_to_utc
+from incident_platform.schedule.wallclock import Weekday, local_date, next_day, wall_clock_to_utc
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A window, on each of ``days``, during which the layer has someone on call.
+
+    ``end <= start`` runs past midnight into the next day; ``end == start`` is 24 hours.
+    """
+
+    days: frozenset[Weekday]
+    start: time
+    end: time
+
 
 Interval = tuple[datetime, datetime]
 

@@ -14,17 +14,52 @@ arithmetic for daily/weekly) so a layer started years ago costs the same as a ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
-from incident_platform.schedule.domain import (
-    CustomRotation,
-    DailyRotation,
-    Layer,
-    WeeklyRotation,
-)
-from incident_platform.schedule.wallclock import local_date, wall_clock_to_utc
+from incident_platform.schedule.wallclock import Weekday, local_date, wall_clock_to_utc
+
+# Custom shift bounds: anything outside is almost surely a typo, and a year of
+# one-minute shifts is already half a million calendar events.
+MIN_SHIFT_HOURS = 1 / 60
+MAX_SHIFT_HOURS = 24 * 365
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRotation:
+    handoff_time: time
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRotation:
+    handoff_time: time
+    handoff_day: Weekday
+
+
+@dataclass(frozen=True, slots=True)
+class CustomRotation:
+    """Fixed-length shifts in absolute time: a 12 h shift is 12 h even across DST."""
+
+    shift_hours: float
+
+    @property
+    def shift_length(self) -> timedelta:
+        return timedelta(hours=self.shift_hours)
+
+
+Rotation: TypeAlias = DailyRotation | WeeklyRotation | CustomRotation
+
+
+class RotatingLayer(Protocol):
+    """What a rotation reads of a layer (:class:`.rules.Layer` is one)."""
+
+    @property
+    def users(self) -> tuple[str, ...]: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def rotation(self) -> Rotation: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +72,7 @@ class RotationShift:
     end: datetime
 
 
-def rotation_shift_at(layer: Layer, zone: ZoneInfo, at: datetime) -> RotationShift | None:
+def rotation_shift_at(layer: RotatingLayer, zone: ZoneInfo, at: datetime) -> RotationShift | None:
     """The rotation shift containing ``at`` (UTC), or None before the layer starts."""
     boundaries = _boundaries(layer, zone)
     if at < boundaries.start:
@@ -46,7 +81,7 @@ def rotation_shift_at(layer: Layer, zone: ZoneInfo, at: datetime) -> RotationShi
 
 
 def rotation_shifts(
-    layer: Layer, zone: ZoneInfo, start: datetime, end: datetime
+    layer: RotatingLayer, zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[RotationShift]:
     """The rotation shifts overlapping [start, end) (UTC), clipped to it, in order."""
     boundaries = _boundaries(layer, zone)
@@ -68,7 +103,7 @@ def rotation_shifts(
     return shifts
 
 
-def _shift(layer: Layer, boundaries: _Boundaries, index: int) -> RotationShift:
+def _shift(layer: RotatingLayer, boundaries: _Boundaries, index: int) -> RotationShift:
     return RotationShift(
         index,
         layer.users[index % len(layer.users)],
@@ -159,7 +194,7 @@ class _WallClockHandoffs:
         return day - timedelta(days=(day.weekday() - self.weekday) % 7)
 
 
-def _boundaries(layer: Layer, zone: ZoneInfo) -> _Boundaries:
+def _boundaries(layer: RotatingLayer, zone: ZoneInfo) -> _Boundaries:
     start = layer.start.astimezone(UTC)
     rotation = layer.rotation
     if isinstance(rotation, CustomRotation):

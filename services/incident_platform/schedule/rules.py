@@ -15,23 +15,84 @@ an unbounded run of one single-user layer's shifts to find where it ends.
 
 :func:`oncall_at` renders just the piece of the winning source around the instant, with
 the same code as :func:`render_shifts`; that is what guarantees the two always agree.
+
+The values here are plain frozen data. Instants are aware datetimes (any zone on the way
+in, always UTC on the way out). Wall-clock values - hand-off times and restriction
+windows - are naive ``time``s read in the schedule's zone; :mod:`.wallclock` decides what
+they mean around DST.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from incident_platform.schedule.domain import (
-    OVERRIDE_LAYER,
-    Layer,
-    OnCall,
-    Override,
-    Schedule,
-    Shift,
-)
-from incident_platform.schedule.restrictions import covered_intervals, is_covered
-from incident_platform.schedule.rotation import rotation_shift_at, rotation_shifts
+from incident_platform.schedule.restrictions import Restriction, covered_intervals, is_covered
+from incident_platform.schedule.rotation import Rotation, rotation_shift_at, rotation_shifts
 from incident_platform.schedule.wallclock import to_utc
+
+OVERRIDE_LAYER = "override"
+"""The layer reported for time taken over by an override (no layer may use this name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    name: str
+    users: tuple[str, ...]
+    start: datetime
+    rotation: Rotation
+    restrictions: tuple[Restriction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Layers are listed bottom first: a later layer wins where it has someone."""
+
+    name: str
+    timezone: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo caches instances by key
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """``user`` takes over the whole schedule for ``[start, end)``.
+
+    Where overrides overlap, the highest ``sequence`` (the newest) wins; equal
+    sequences fall back to the order of the list handed to the renderer.
+    """
+
+    user: str
+    start: datetime
+    end: datetime
+    sequence: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A stretch of the final schedule: ``user`` is on call via ``layer`` for [start, end)."""
+
+    user: str
+    layer: str
+    start: datetime
+    end: datetime
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """Who is on call at an instant, and the rendered shift that instant falls in."""
+
+    user: str
+    layer: str
+    shift_start: datetime
+    shift_end: datetime
+
 
 _FIRST_REACH = timedelta(hours=48)
 

@@ -8,9 +8,8 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from incident_platform.clock import utc_now
-from incident_platform.schedule import domain, tables
+from incident_platform.schedule import rules, tables
 from incident_platform.schedule.codec import layers_to_json, schedule_from_json
-from incident_platform.schedule.rules import OVERRIDE_REACH
 from incident_platform.user.tables import User
 
 
@@ -19,7 +18,7 @@ class ScheduleNotFound(Exception):
         super().__init__(f"schedule {schedule_id} not found")
 
 
-def to_domain(row: tables.Schedule) -> domain.Schedule:
+def to_domain(row: tables.Schedule) -> rules.Schedule:
     return schedule_from_json(row.name, row.timezone, row.layers)
 
 
@@ -36,21 +35,21 @@ def all_schedules(session: Session) -> list[tables.Schedule]:
     )
 
 
-def new_schedule(schedule: domain.Schedule) -> tables.Schedule:
+def new_schedule(schedule: rules.Schedule) -> tables.Schedule:
     """A row for ``schedule``, not yet added (the caller commits, answering name clashes)."""
     return tables.Schedule(
         name=schedule.name, timezone=schedule.timezone, layers=layers_to_json(schedule)
     )
 
 
-def replace_schedule(row: tables.Schedule, schedule: domain.Schedule) -> None:
+def replace_schedule(row: tables.Schedule, schedule: rules.Schedule) -> None:
     row.name, row.timezone = schedule.name, schedule.timezone
     row.layers = layers_to_json(schedule)
     row.updated_at = utc_now()
 
 
 def add_override(
-    session: Session, schedule_id: uuid.UUID, override: domain.Override
+    session: Session, schedule_id: uuid.UUID, override: rules.Override
 ) -> tables.Override:
     row = tables.Override(
         schedule_id=schedule_id,
@@ -86,7 +85,7 @@ def delete_override(session: Session, schedule_id: uuid.UUID, override_id: int) 
 
 def overrides_between(
     session: Session, schedule_id: uuid.UUID, start: datetime, end: datetime
-) -> list[domain.Override]:
+) -> list[rules.Override]:
     rows = session.execute(
         select(tables.Override).where(
             col(tables.Override.schedule_id) == schedule_id,
@@ -95,7 +94,7 @@ def overrides_between(
         )
     ).scalars()
     return [
-        domain.Override(
+        rules.Override(
             user=str(row.user_id), start=row.start_at, end=row.end_at, sequence=row.id or 0
         )
         for row in rows
@@ -104,9 +103,11 @@ def overrides_between(
 
 def overrides_around(
     session: Session, schedule_id: uuid.UUID, at: datetime
-) -> list[domain.Override]:
-    """The overrides that can matter to who is on call at ``at`` (see ``OVERRIDE_REACH``)."""
-    return overrides_between(session, schedule_id, at - OVERRIDE_REACH, at + OVERRIDE_REACH)
+) -> list[rules.Override]:
+    """The overrides that can matter to who is on call at ``at`` (see ``rules.OVERRIDE_REACH``)."""
+    return overrides_between(
+        session, schedule_id, at - rules.OVERRIDE_REACH, at + rules.OVERRIDE_REACH
+    )
 
 
 def schedules_with_user(session: Session, user_id: uuid.UUID) -> list[str]:
@@ -139,7 +140,7 @@ def missing_users(session: Session, user_ids: Iterable[str]) -> set[str]:
     return {user_id for user_id in wanted if user_id not in found}
 
 
-def unknown_layer_users(session: Session, schedule: domain.Schedule) -> list[tuple[str, str]]:
+def unknown_layer_users(session: Session, schedule: rules.Schedule) -> list[tuple[str, str]]:
     """``(field path, user id)`` for every layer user that does not exist."""
     missing = missing_users(session, (u for layer in schedule.layers for u in layer.users))
     return [

@@ -11,11 +11,8 @@ import re
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from incident_platform.schedule.domain import (
-    MAX_SHIFT_HOURS,
-    MIN_SHIFT_HOURS,
-    Weekday,
-)
+from incident_platform.schedule.rotation import MAX_SHIFT_HOURS, MIN_SHIFT_HOURS
+from incident_platform.schedule.wallclock import Weekday
 from incident_platform.timezones import iana_zone
 
 WEEKDAY_NAMES: dict[str, Weekday] = {day.name.lower(): day for day in Weekday}

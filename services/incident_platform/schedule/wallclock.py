@@ -18,11 +18,25 @@ backwards as X moves forwards, so hand-offs and windows built from it never over
 or change order across a transition; a shift spanning one is just 23 h or 25 h long.
 """
 
+import enum
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _ONE_DAY = timedelta(days=1)
+
+
+class Weekday(enum.IntEnum):
+    """Numbered like ``date.weekday()`` so the two compare directly."""
+
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
 
 NAIVE_DATETIME = "must include a UTC offset or zone (an on-call tool must not guess one)"
 

@@ -1,18 +1,18 @@
 """Silences in PostgreSQL: create, change, read, expire. The routes call these.
 
-Matchers are stored as Alertmanager writes them (``name``, ``value``, ``isRegex``,
-``isEqual``), so a stored silence reads back as the API's shape unchanged.
+Matchers are stored through :mod:`.codec`, as Alertmanager writes them, so a stored
+silence reads back as the API's shape unchanged.
 """
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from incident_platform.clock import utc_now
+from incident_platform.silence.codec import matcher_rules, stored_matchers
 from incident_platform.silence.rules import Matcher, SilenceRule, SilenceState, state_of
 from incident_platform.silence.tables import Silence
 
@@ -24,20 +24,6 @@ LISTED_AFTER_EXPIRY = timedelta(hours=120)
 class SilenceNotFound(Exception):
     def __init__(self, silence_id: uuid.UUID) -> None:
         super().__init__(f"silence {silence_id} not found")
-
-
-def stored_matchers(matchers: Sequence[Matcher]) -> list[dict[str, Any]]:
-    return [
-        {"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal}
-        for m in matchers
-    ]
-
-
-def matcher_rules(stored: list[dict[str, Any]]) -> tuple[Matcher, ...]:
-    return tuple(
-        Matcher(m["name"], m["value"], bool(m["isRegex"]), bool(m.get("isEqual", True)))
-        for m in stored
-    )
 
 
 def rule_of(silence: Silence) -> SilenceRule:

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from incident_platform.notification.rules import Channel
 from incident_platform.storable import StorableModel
+from incident_platform.user.codec import Contact
 from incident_platform.user.tables import UserBase
 
 
@@ -39,6 +40,13 @@ class ContactMethod(StorableModel):
         elif kind in (Channel.WEBHOOK, Channel.SLACK):
             check_http_url(value)
         return value
+
+    def contact(self) -> Contact:
+        return Contact(self.type, self.address)
+
+    @classmethod
+    def from_contact(cls, contact: Contact) -> "ContactMethod":
+        return cls(type=contact.channel, address=contact.address)
 
 
 class UserCreate(UserBase):

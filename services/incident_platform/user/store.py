@@ -1,11 +1,13 @@
-"""Users in PostgreSQL."""
+"""Users in PostgreSQL; their contact methods are stored through :mod:`.codec`."""
 
 import uuid
+from collections.abc import Iterable
 
 from sqlmodel import Session
 
 from incident_platform.escalation.store import policies_targeting
 from incident_platform.schedule.store import schedules_with_user
+from incident_platform.user.codec import Contact, contacts_from_json, contacts_to_json
 from incident_platform.user.tables import User
 
 
@@ -32,3 +34,21 @@ def delete_user(session: Session, user: User) -> None:
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
+
+
+def new_user(name: str, email: str, timezone: str, contacts: Iterable[Contact]) -> User:
+    """A row for the user, not yet added (the caller commits, answering e-mail clashes)."""
+    return User(
+        name=name, email=email, timezone=timezone, contact_methods=contacts_to_json(contacts)
+    )
+
+
+def replace_user(
+    user: User, name: str, email: str, timezone: str, contacts: Iterable[Contact]
+) -> None:
+    user.name, user.email, user.timezone = name, email, timezone
+    user.contact_methods = contacts_to_json(contacts)
+
+
+def contacts_of(user: User) -> list[Contact]:
+    return contacts_from_json(user.contact_methods)

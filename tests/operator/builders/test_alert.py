@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
 from incident_operator.builders.alert import (
@@ -14,26 +10,13 @@ from incident_operator.builders.alert import (
     alert_request,
     alert_status,
 )
-from incident_operator.builders.status import apply_merge_patch
 from incident_operator.models import IngestResult
-
-Problems = Callable[[Mapping[str, Any]], list[str]]
-NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
-
-
-def an_alert(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Alert",
-        "metadata": {"name": "checkout-errors", "namespace": "shop", "generation": 3},
-        "spec": {"service": "checkout", "summary": "5xx above 5%", **spec},
-    }
-
-
-def with_status(obj: Mapping[str, Any], status_patch: Mapping[str, Any]) -> dict[str, Any]:
-    """The object after a ``/status`` merge patch, as the API server would store it."""
-    patched: dict[str, Any] = apply_merge_patch(obj, {"status": status_patch})
-    return patched
+from support.operator import (
+    NOW,
+    Problems,
+    an_alert,
+    with_status,
+)
 
 
 def test_the_fingerprint_is_the_specs_or_derived_from_the_object() -> None:

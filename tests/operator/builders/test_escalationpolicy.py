@@ -4,66 +4,22 @@ request model."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, cast
 
 import pytest
-import yaml
 
 from incident_operator.builders.escalationpolicy import policy_request, policy_schedule_references
 from incident_operator.builders.oncall import (
     UnresolvedReferences,
 )
 from incident_platform.escalation.models import EscalationPolicyModel
-
-REPO = Path(__file__).resolve().parents[3]
-API = "incident-platform.io/v1alpha1"
-EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
-
-
-def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
-    return loaded
-
-
-def placed(obj: Mapping[str, Any], namespace: str, **meta: Any) -> dict[str, Any]:
-    """``obj`` in ``namespace``, with what the API server adds (generation, uid)."""
-    built = cast(dict[str, Any], yaml.safe_load(yaml.safe_dump(dict(obj))))
-    built["metadata"] = {
-        "generation": 1,
-        "uid": str(uuid.uuid4()),
-        **built["metadata"],
-        "namespace": namespace,
-        **meta,
-    }
-    return built
-
-
-def fake_users(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, n)), "name": n, "email": f"{n}@example.com"}
-        for n in names
-    ]
-
-
-def user_id(users: list[dict[str, Any]], name: str) -> str:
-    (found,) = [u["id"] for u in users if u["name"] == name]
-    return str(found)
-
-
-def policy_object(object_name: str, steps: list[dict[str, Any]], /, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": API,
-        "kind": "EscalationPolicy",
-        "metadata": {
-            "name": object_name,
-            "namespace": "team-a",
-            "generation": 1,
-            "uid": object_name + "-uid",
-        },
-        "spec": {"steps": steps, **spec},
-    }
+from support.operator import (
+    EXAMPLE_USERS,
+    example,
+    fake_users,
+    placed,
+    policy_object,
+    user_id,
+)
 
 
 def test_the_example_policy_becomes_the_services_policy_json() -> None:

@@ -3,8 +3,7 @@ against the CRD."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,28 +16,12 @@ from incident_operator.builders.incident import (
     incident_transition,
     mirrored_change_seqs,
 )
-from incident_operator.builders.status import apply_merge_patch
-from incident_operator.models import PlatformIncident
-
-Problems = Callable[[Mapping[str, Any]], list[str]]
-NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
-
-
-def an_incident(**changes: Any) -> PlatformIncident:
-    fields: dict[str, Any] = {
-        "id": 42,
-        "title": "5xx above 5%",
-        "service": "checkout",
-        "severity": "critical",
-        "status": "triggered",
-        "alert_count": 2,
-        "change_seq": 17,
-        "created_at": NOW,
-        "updated_at": NOW + timedelta(seconds=5),
-    }
-    fields.update(changes)
-    return PlatformIncident.model_validate(fields)
-
+from support.operator import (
+    NOW,
+    Problems,
+    an_incident,
+    with_status,
+)
 
 ACKNOWLEDGED = {
     "status": "acknowledged",
@@ -54,12 +37,6 @@ RESOLVED = {
     "resolved_at": NOW + timedelta(seconds=600),
     "time_to_resolve_seconds": 600.5,
 }
-
-
-def with_status(obj: Mapping[str, Any], status_patch: Mapping[str, Any]) -> dict[str, Any]:
-    """The object after a ``/status`` merge patch, as the API server would store it."""
-    patched: dict[str, Any] = apply_merge_patch(obj, {"status": status_patch})
-    return patched
 
 
 def test_incident_object_names_and_labels_the_mirror(crd_problems: Problems) -> None:

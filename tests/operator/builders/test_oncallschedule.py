@@ -3,78 +3,21 @@ request model, so the operator speaks the service's language."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, cast
-
 import pytest
-import yaml
 
 from incident_operator.builders.oncall import (
     UnresolvedReferences,
 )
 from incident_operator.builders.oncallschedule import schedule_request
 from incident_platform.schedule.models import ScheduleModel
-
-REPO = Path(__file__).resolve().parents[3]
-API = "incident-platform.io/v1alpha1"
-EXAMPLE_USERS = ("alice", "bob", "carol", "sre-dana", "sre-eve", "frank", "grace", "lead", "cto")
-
-
-def example(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "examples" / name).read_text())
-    return loaded
-
-
-def placed(obj: Mapping[str, Any], namespace: str, **meta: Any) -> dict[str, Any]:
-    """``obj`` in ``namespace``, with what the API server adds (generation, uid)."""
-    built = cast(dict[str, Any], yaml.safe_load(yaml.safe_dump(dict(obj))))
-    built["metadata"] = {
-        "generation": 1,
-        "uid": str(uuid.uuid4()),
-        **built["metadata"],
-        "namespace": namespace,
-        **meta,
-    }
-    return built
-
-
-def fake_users(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, n)), "name": n, "email": f"{n}@example.com"}
-        for n in names
-    ]
-
-
-def user_id(users: list[dict[str, Any]], name: str) -> str:
-    (found,) = [u["id"] for u in users if u["name"] == name]
-    return str(found)
-
-
-def schedule_object(object_name: str, users: list[str], /, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": API,
-        "kind": "OnCallSchedule",
-        "metadata": {
-            "name": object_name,
-            "namespace": "team-a",
-            "generation": 1,
-            "uid": object_name + "-uid",
-        },
-        "spec": {
-            "timezone": "Europe/Paris",
-            "layers": [
-                {
-                    "name": "primary",
-                    "users": users,
-                    "start": "2026-01-05T09:00:00+01:00",
-                    "rotation": {"type": "daily", "handoff_time": "09:00"},
-                }
-            ],
-            **spec,
-        },
-    }
+from support.operator import (
+    EXAMPLE_USERS,
+    example,
+    fake_users,
+    placed,
+    schedule_object,
+    user_id,
+)
 
 
 def test_the_example_schedule_becomes_the_services_schedule_json() -> None:

@@ -4,13 +4,10 @@ and every status patch against the CRD."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from incident_operator.builders.silence import (
     parse_duration,
@@ -22,10 +19,12 @@ from incident_operator.builders.silence import (
 )
 from incident_operator.builders.status import apply_merge_patch
 from incident_platform.silence.models import PostableSilence
+from support.operator import (
+    Problems,
+    example,
+)
 
-REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
-Problems = Callable[[Mapping[str, Any]], list[str]]
 
 
 def a_silence(**spec: Any) -> dict[str, Any]:
@@ -117,8 +116,7 @@ def test_the_stored_id_makes_the_request_an_update() -> None:
 
 
 def test_the_example_becomes_a_silence_the_platform_accepts() -> None:
-    example = yaml.safe_load((REPO / "examples" / "silence.yaml").read_text())
-    request = silence_request(example, now=NOW)
+    request = silence_request(example("silence.yaml"), now=NOW)
     parsed = PostableSilence.model_validate(request)
     assert [(m.name, m.value, m.isRegex, m.isEqual) for m in parsed.matchers] == [
         ("service", "checkout", False, True)

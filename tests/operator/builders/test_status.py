@@ -3,49 +3,19 @@ the builder tests rely on: it refuses what a real API server would refuse."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from incident_operator.builders.incident import (
     incident_object,
 )
 from incident_operator.builders.status import apply_merge_patch, condition, rfc3339, set_condition
-from incident_operator.models import PlatformIncident
-
-Problems = Callable[[Mapping[str, Any]], list[str]]
-NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
-
-
-def an_alert(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "incident-platform.io/v1alpha1",
-        "kind": "Alert",
-        "metadata": {"name": "checkout-errors", "namespace": "shop", "generation": 3},
-        "spec": {"service": "checkout", "summary": "5xx above 5%", **spec},
-    }
-
-
-def an_incident(**changes: Any) -> PlatformIncident:
-    fields: dict[str, Any] = {
-        "id": 42,
-        "title": "5xx above 5%",
-        "service": "checkout",
-        "severity": "critical",
-        "status": "triggered",
-        "alert_count": 2,
-        "change_seq": 17,
-        "created_at": NOW,
-        "updated_at": NOW + timedelta(seconds=5),
-    }
-    fields.update(changes)
-    return PlatformIncident.model_validate(fields)
-
-
-def with_status(obj: Mapping[str, Any], status_patch: Mapping[str, Any]) -> dict[str, Any]:
-    """The object after a ``/status`` merge patch, as the API server would store it."""
-    patched: dict[str, Any] = apply_merge_patch(obj, {"status": status_patch})
-    return patched
+from support.operator import (
+    NOW,
+    Problems,
+    an_alert,
+    an_incident,
+    with_status,
+)
 
 
 def test_conditions_keep_their_transition_time_until_the_status_changes() -> None:

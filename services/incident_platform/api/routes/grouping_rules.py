@@ -20,7 +20,7 @@ from incident_platform.grouping.store import (
     replace_rule,
 )
 from incident_platform.grouping.tables import GroupingRule
-from incident_platform.silence.store import stored_matchers
+from incident_platform.silence.codec import stored_matchers
 
 router = APIRouter(prefix="/api/v1/grouping-rules", tags=["grouping rules"])
 

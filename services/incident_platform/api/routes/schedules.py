@@ -28,7 +28,7 @@ from incident_platform.api.openapi import CONFLICT
 from incident_platform.auth.rules import Principal, Role
 from incident_platform.clock import utc_now
 from incident_platform.escalation.store import policies_targeting
-from incident_platform.schedule import domain, store, tables
+from incident_platform.schedule import rules, store, tables
 from incident_platform.schedule.ical import schedule_to_ics
 from incident_platform.schedule.models import OverrideModel, ScheduleModel
 from incident_platform.schedule.rules import oncall_at, render_shifts
@@ -114,7 +114,7 @@ def _load(session: SessionDep, schedule_id: uuid.UUID) -> tables.Schedule:
         raise not_found(str(error)) from error
 
 
-def _check_users(session: SessionDep, schedule: domain.Schedule) -> None:
+def _check_users(session: SessionDep, schedule: rules.Schedule) -> None:
     unknown = unknown_layer_users(session, schedule)
     if unknown:
         path, user_id = unknown[0]

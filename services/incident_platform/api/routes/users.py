@@ -8,14 +8,21 @@ from incident_platform.api.deps import AdminDep, SessionDep, ViewerDep
 from incident_platform.api.errors import commit_unique, conflict, not_found
 from incident_platform.api.openapi import CONFLICT
 from incident_platform.user import store
-from incident_platform.user.models import UserCreate, UserPublic, UsersPublic
+from incident_platform.user.models import ContactMethod, UserCreate, UserPublic, UsersPublic
 from incident_platform.user.tables import User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 def to_public(user: User) -> UserPublic:
-    return UserPublic.model_validate(user, from_attributes=True)
+    return UserPublic(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        timezone=user.timezone,
+        contact_methods=[ContactMethod.from_contact(c) for c in store.contacts_of(user)],
+        created_at=user.created_at,
+    )
 
 
 def _load(session: SessionDep, user_id: uuid.UUID) -> User:
@@ -31,12 +38,8 @@ def _save(session: SessionDep, user: User) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
 def create_user(body: UserCreate, session: SessionDep, _: AdminDep) -> UserPublic:
-    user = User(
-        name=body.name,
-        email=body.email,
-        timezone=body.timezone,
-        contact_methods=[method.model_dump(mode="json") for method in body.contact_methods],
-    )
+    contacts = [method.contact() for method in body.contact_methods]
+    user = store.new_user(body.name, body.email, body.timezone, contacts)
     session.add(user)
     _save(session, user)
     return to_public(user)
@@ -59,8 +62,8 @@ def update_user(
     user_id: uuid.UUID, body: UserCreate, session: SessionDep, _: AdminDep
 ) -> UserPublic:
     user = _load(session, user_id)
-    user.name, user.email, user.timezone = body.name, body.email, body.timezone
-    user.contact_methods = [method.model_dump(mode="json") for method in body.contact_methods]
+    contacts = [method.contact() for method in body.contact_methods]
+    store.replace_user(user, body.name, body.email, body.timezone, contacts)
     _save(session, user)
     return to_public(user)
 
