@@ -26,6 +26,11 @@ async def _responses(
         )
 
 
+def _refused(responses: list[httpx.Response]) -> list[tuple[int, str]]:
+    """Every answer but 202, with its body: the reason a 503 gives is the diagnosis."""
+    return [(r.status_code, r.text) for r in responses if r.status_code != 202]
+
+
 async def _burst(url: str, auth: dict[str, str], bodies: list[dict[str, str]]) -> list[int]:
     return [response.status_code for response in await _responses([url], auth, bodies)]
 
@@ -127,7 +132,8 @@ def test_two_replicas_300_identical_alerts_make_one_incident_one_alert(
     body = {"service": "replicated", "summary": "Down everywhere", "fingerprint": "same"}
     urls = [platform.ingestion.url, second_replica.url]
     responses = asyncio.run(_responses(urls, generic_auth, [body] * 300))
-    assert [r.status_code for r in responses] == [202] * 300
+    assert len(responses) == 300
+    assert _refused(responses) == []
     incidents, open_incidents, alerts = _stored(platform.database_url, "replicated")
     assert incidents == (1, 1)
     assert open_incidents == (1,)
@@ -145,7 +151,8 @@ def test_two_replicas_300_distinct_alerts_each_stored_exactly_once_in_one_incide
     ]
     urls = [platform.ingestion.url, second_replica.url]
     responses = asyncio.run(_responses(urls, generic_auth, bodies))
-    assert [r.status_code for r in responses] == [202] * 300
+    assert len(responses) == 300
+    assert _refused(responses) == []
     incidents, open_incidents, alerts = _stored(platform.database_url, "replicated-hot")
     assert incidents == (1, 300)
     assert open_incidents == (1,)
@@ -211,7 +218,8 @@ def test_concurrent_senders_of_every_kind_share_one_incident_per_service(
         )
 
     am, pd, gen = asyncio.run(everything())
-    assert [r.status_code for r in am + pd + gen] == [202] * (20 + 60 + 60)
+    assert len(am + pd + gen) == 20 + 60 + 60
+    assert _refused(am + pd + gen) == []
     am_ids = [result["alert_id"] for r in am for result in r.json()["results"]]
     gen_ids = [r.json()["alert_id"] for r in gen]
     assert len(set(am_ids)) == 300

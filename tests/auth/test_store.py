@@ -1,15 +1,18 @@
 """Credentials in PostgreSQL: only the digest is stored, revocation is immediate here."""
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session
 
 from incident_platform.auth import store
 from incident_platform.auth.credentials import hash_secret
-from incident_platform.auth.rules import IntegrationKind, Principal, Role
+from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind, Principal, Role
 from incident_platform.db import make_engine
 from incident_platform.settings import Settings
 from support.platform import Platform
@@ -76,3 +79,91 @@ def test_integration_key_carries_its_kind_and_revokes(engine: Engine) -> None:
         assert store.revoke_integration(session, row.id)
         assert store.active_integrations(session) == []
     assert store.find_integration(engine, credential.clear, ttl=0) is None
+
+
+def test_concurrent_misses_of_one_new_key_read_the_database_once(engine: Engine) -> None:
+    """A storm's first requests with a key no worker has seen share one lookup, rather than
+    queueing one checkout each for the same row (which on a busy machine outlasts the
+    pool's checkout timeout and answers 503)."""
+    with Session(engine) as session:
+        _, minted = store.create_integration(session, "storm", IntegrationKind.GENERIC, None)
+    lookups: list[str] = []
+
+    def count_lookups(*args: object) -> None:
+        statement = str(args[2])
+        if "FROM integrations" in statement:
+            lookups.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count_lookups)
+    callers = 20
+    everyone_asked = threading.Barrier(callers + 1)
+
+    def look_up() -> IntegrationIdentity | None:
+        everyone_asked.wait()
+        return store.find_integration(engine, minted.clear, ttl=60)
+
+    # Hold the table so the first lookup cannot finish before every caller has asked.
+    with engine.connect() as blocker, ThreadPoolExecutor(callers) as pool:
+        blocker.execute(text("LOCK TABLE integrations IN ACCESS EXCLUSIVE MODE"))
+        answers = [pool.submit(look_up) for _ in range(callers)]
+        everyone_asked.wait()
+        _wait_for_a_lock_waiter(blocker)
+        blocker.commit()
+        identities = [answer.result(timeout=30) for answer in answers]
+
+    assert {identity.name if identity else None for identity in identities} == {"storm"}
+    assert len(lookups) == 1
+
+
+def test_concurrent_misses_share_the_lookups_failure() -> None:
+    failures: list[Exception] = []
+    release = threading.Event()
+    loads: list[int] = []
+
+    def failing_load() -> Principal | None:
+        loads.append(1)
+        release.wait(timeout=30)
+        raise RuntimeError("database gone")
+
+    cache: store._TtlCache[Principal] = store._TtlCache()
+    callers = 8
+    everyone_asked = threading.Barrier(callers + 1)
+
+    def ask() -> None:
+        everyone_asked.wait()
+        try:
+            cache.get_or_load("digest", failing_load, ttl=60)
+        except RuntimeError as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    everyone_asked.wait()
+    while not loads:
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(failures) == callers
+    assert len(loads) <= callers  # late arrivals may start a load of their own
+    assert cache.get("digest") == (False, None)  # a failure is never cached
+    assert cache.get_or_load("digest", lambda: Principal("token:x", Role.VIEWER), ttl=60) == (
+        Principal("token:x", Role.VIEWER)
+    )
+
+
+def _wait_for_a_lock_waiter(blocker: Connection) -> None:
+    for _ in range(3000):
+        waiting = blocker.execute(
+            text(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE NOT granted AND relation = 'integrations'::regclass"
+            )
+        ).scalar_one()
+        if waiting:
+            time.sleep(0.2)  # let the other callers reach the cache too
+            return
+        time.sleep(0.01)
+    raise AssertionError("no lookup ever waited on the locked table")

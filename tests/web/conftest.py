@@ -13,7 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from incident_platform.devtools.webbundle import ensure_bundle
 from support.platform import Platform
@@ -26,6 +33,11 @@ AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# The same patience for `expect(...)` as for actions (its default is 5 s): a page that
+# follows a change through the event stream has taken longer than that under the full
+# suite's load.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")

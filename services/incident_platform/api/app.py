@@ -73,10 +73,12 @@ def create_app(
 
     app.add_middleware(LatencyMiddleware)
 
-    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
-        return _service_unavailable(
-            str(error) if isinstance(error, DatabaseUnavailable) else type(error).__name__
-        )
+    async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        reason = str(error) if isinstance(error, DatabaseUnavailable) else type(error).__name__
+        # Operators need the cause of every 503 (pool exhausted, timeout, outage) in the log;
+        # the path alone, since a query string could carry a credential.
+        logger.warning("%s %s answered 503: %s", request.method, request.url.path, reason)
+        return _service_unavailable(reason)
 
     async def database_error(_: Request, error: Exception) -> JSONResponse:
         if is_outage(error):

@@ -8,6 +8,8 @@ processes: the price of not spending a database round trip on every alert.
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -26,9 +28,30 @@ from incident_platform.auth.tables import ApiToken, Integration
 V = TypeVar("V")
 
 
+@dataclass
+class _Flight(Generic[V]):
+    """One lookup in progress; concurrent misses of the same key wait for it."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: V | None = None
+    error: BaseException | None = None
+
+
 class _TtlCache(Generic[V]):
+    """Lookups by digest, kept ``ttl`` seconds, loaded once however many ask at once.
+
+    A storm that starts with a credential no worker has seen yet (a new integration, a
+    restarted replica) would otherwise send every one of its concurrent requests to the
+    database for the same row, and on a busy machine enough of them wait out the pool's
+    checkout timeout to answer 503. Concurrent misses share one load instead (its value,
+    or its error: an outage is not retried once per waiter).
+    """
+
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, V | None]] = {}
+        self._flights: dict[str, _Flight[V]] = {}
+        # Bumped by clear(): a load that began before a revocation must not cache its answer.
+        self._generation = 0
         self._lock = threading.Lock()
 
     def get(self, key: str) -> tuple[bool, V | None]:
@@ -38,17 +61,47 @@ class _TtlCache(Generic[V]):
             return False, None
         return True, entry[1]
 
-    def put(self, key: str, value: V | None, ttl: float) -> None:
+    def put(self, key: str, value: V | None, ttl: float, generation: int | None = None) -> None:
         if ttl <= 0:
             return
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             if len(self._entries) > 10_000:  # unknown keys from a scanner must not grow memory
                 self._entries.clear()
             self._entries[key] = (time.monotonic() + ttl, value)
 
+    def get_or_load(self, key: str, load: Callable[[], V | None], ttl: float) -> V | None:
+        hit, value = self.get(key)
+        if hit:
+            return value
+        with self._lock:
+            flight = self._flights.get(key)
+            leading = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+            generation = self._generation
+        if not leading:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            flight.value = load()
+            self.put(key, flight.value, ttl, generation)
+            return flight.value
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
 
 _integrations: _TtlCache[IntegrationIdentity] = _TtlCache()
@@ -70,41 +123,35 @@ def cached_token(token: str) -> tuple[bool, Principal | None]:
 
 
 def find_integration(engine: Engine, key: str, *, ttl: float) -> IntegrationIdentity | None:
+    def load() -> IntegrationIdentity | None:
+        with Session(engine) as session:
+            row = session.execute(
+                select(Integration).where(
+                    Integration.key_hash == digest,  # type: ignore[arg-type]
+                    Integration.revoked_at.is_(None),  # type: ignore[union-attr]
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return None
+        return IntegrationIdentity(row.id, row.name, IntegrationKind(row.kind), row.default_service)
+
     digest = hash_secret(key)
-    hit, cached = _integrations.get(digest)
-    if hit:
-        return cached
-    with Session(engine) as session:
-        row = session.execute(
-            select(Integration).where(
-                Integration.key_hash == digest,  # type: ignore[arg-type]
-                Integration.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).scalar_one_or_none()
-    identity = (
-        IntegrationIdentity(row.id, row.name, IntegrationKind(row.kind), row.default_service)
-        if row is not None
-        else None
-    )
-    _integrations.put(digest, identity, ttl)
-    return identity
+    return _integrations.get_or_load(digest, load, ttl)
 
 
 def find_token(engine: Engine, token: str, *, ttl: float) -> Principal | None:
+    def load() -> Principal | None:
+        with Session(engine) as session:
+            row = session.execute(
+                select(ApiToken).where(
+                    ApiToken.token_hash == digest,  # type: ignore[arg-type]
+                    ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                )
+            ).scalar_one_or_none()
+        return Principal(f"token:{row.name}", Role(row.role)) if row is not None else None
+
     digest = hash_secret(token)
-    hit, cached = _tokens.get(digest)
-    if hit:
-        return cached
-    with Session(engine) as session:
-        row = session.execute(
-            select(ApiToken).where(
-                ApiToken.token_hash == digest,  # type: ignore[arg-type]
-                ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).scalar_one_or_none()
-    principal = Principal(f"token:{row.name}", Role(row.role)) if row is not None else None
-    _tokens.put(digest, principal, ttl)
-    return principal
+    return _tokens.get_or_load(digest, load, ttl)
 
 
 def create_token(session: Session, name: str, role: Role) -> tuple[ApiToken, MintedCredential]:
