@@ -172,6 +172,7 @@ class Context:
                 headers=headers,
                 log=self.work_dir / f"wrk-{key}-warmup.txt",
             )
+        self.database.analyze()
         profiler = (
             start_profiler(app, options.seconds, self.work_dir / f"profile-{key}.txt")
             if (options.profile)
