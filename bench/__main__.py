@@ -56,6 +56,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="sample the workers with py-spy during each measured HTTP run",
     )
     parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="skip the ANALYZE after each warm-up: measure a new install's first minute,"
+        " before autovacuum has gathered the planner's statistics",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup_seconds=args.warmup,
         workers=args.workers,
         profile=args.profile,
+        analyze=not args.no_analyze,
         list_incidents=args.list_incidents,
         engine_incidents=args.engine_incidents,
     )
@@ -189,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load = (
         f"wrk -t{options.threads} -c{options.connections}, {options.warmup_seconds:g} s warm-up"
+        f"{', ANALYZE' if options.analyze else ', no ANALYZE'}"
         f" then {options.seconds:g} s measured per row; {options.workers} uvicorn workers"
     )
     (work_dir / "results.json").write_text(

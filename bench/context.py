@@ -41,6 +41,8 @@ class Options:
     engine_incidents: int = 10_000
     # When set, py-spy samples the app's workers during each measured run (slows them).
     profile: bool = False
+    # ANALYZE after each warm-up (``bench.stack.BenchDatabase.analyze`` says why).
+    analyze: bool = True
 
 
 @dataclass
@@ -172,7 +174,8 @@ class Context:
                 headers=headers,
                 log=self.work_dir / f"wrk-{key}-warmup.txt",
             )
-        self.database.analyze()
+        if options.analyze:
+            self.database.analyze()
         profiler = (
             start_profiler(app, options.seconds, self.work_dir / f"profile-{key}.txt")
             if (options.profile)
