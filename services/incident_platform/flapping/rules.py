@@ -97,7 +97,7 @@ def _assess(
     states: Sequence[AlertState], at: datetime, flapping: bool, thresholds: FlapThresholds
 ) -> FlapHistory:
     kept = full_history(states)
-    percent = percent_state_change(kept)
+    percent = _percent_of(kept)  # already the full 21 states
     return FlapHistory(kept, at, next_flapping(percent, flapping, thresholds), percent)
 
 
