@@ -122,15 +122,24 @@ def cached_token(token: str) -> tuple[bool, Principal | None]:
     return _tokens.get(hash_secret(token))
 
 
+_Credential = TypeVar("_Credential", ApiToken, Integration)
+
+
+def _active(engine: Engine, table: type[_Credential], digest: str) -> _Credential | None:
+    """The unrevoked token or integration whose secret has this digest."""
+    stored_digest = ApiToken.token_hash if table is ApiToken else Integration.key_hash
+    with Session(engine) as session:
+        return session.execute(
+            select(table).where(
+                stored_digest == digest,  # type: ignore[arg-type]
+                table.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        ).scalar_one_or_none()
+
+
 def find_integration(engine: Engine, key: str, *, ttl: float) -> IntegrationIdentity | None:
     def load() -> IntegrationIdentity | None:
-        with Session(engine) as session:
-            row = session.execute(
-                select(Integration).where(
-                    Integration.key_hash == digest,  # type: ignore[arg-type]
-                    Integration.revoked_at.is_(None),  # type: ignore[union-attr]
-                )
-            ).scalar_one_or_none()
+        row = _active(engine, Integration, digest)
         if row is None:
             return None
         return IntegrationIdentity(row.id, row.name, IntegrationKind(row.kind), row.default_service)
@@ -141,13 +150,7 @@ def find_integration(engine: Engine, key: str, *, ttl: float) -> IntegrationIden
 
 def find_token(engine: Engine, token: str, *, ttl: float) -> Principal | None:
     def load() -> Principal | None:
-        with Session(engine) as session:
-            row = session.execute(
-                select(ApiToken).where(
-                    ApiToken.token_hash == digest,  # type: ignore[arg-type]
-                    ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
-                )
-            ).scalar_one_or_none()
+        row = _active(engine, ApiToken, digest)
         return Principal(f"token:{row.name}", Role(row.role)) if row is not None else None
 
     digest = hash_secret(token)
