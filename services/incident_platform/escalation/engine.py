@@ -75,13 +75,21 @@ ESCALATION_UNPAGEABLE = Counter(
 # Incidents of routed services without an escalation, for ``rules.starts_escalation``;
 # ``escalating`` (the statuses that escalate) only narrows the read.
 _ESCALATION_CANDIDATES = """
-SELECT i.id, i.status, i.created_at, r.updated_at AS routed_since, r.escalation_policy_id
+SELECT i.id, i.status, i.created_at, r.updated_at AS routed_since, r.escalation_policy_id,
+       i.service, i.flapping
   FROM incidents i
   JOIN service_routing r ON r.service = i.service
  WHERE i.status = ANY(%(escalating)s)
    AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.incident_id = i.id)
 """
 
+# One engine starts escalations at a time, across replicas (pg advisory lock key); the
+# others skip starting for that tick. It is what lets the starter evaluate an escalation
+# before storing it: no other engine can store the same one meanwhile.
+START_LOCK = 0xE5_CA_1A_7E
+_TAKE_START_LOCK = "SELECT pg_try_advisory_xact_lock(%(key)s)"
+
+# Escalations not yet due (an incident opened after ``now``), stored in the initial state.
 _START_ESCALATIONS = """
 INSERT INTO escalations (incident_id, escalation_policy_id, opened_at, next_step, repeats_done,
                          next_due_at, active, updated_at)
@@ -89,6 +97,21 @@ SELECT s.incident_id, s.policy_id, s.opened_at, 0, 0, s.opened_at, true, now()
   FROM unnest(%(incident)b::bigint[], %(policy)b::uuid[], %(opened_at)b::timestamptz[])
        AS s(incident_id, policy_id, opened_at)
 ON CONFLICT (incident_id) DO NOTHING
+"""
+
+# Escalations due at once, stored in the state their first evaluation left them in, as
+# ``_SAVE_STATE`` would have. No ON CONFLICT: pages were computed for each of these rows,
+# so one stored meanwhile by an engine not taking ``START_LOCK`` aborts the start.
+_START_EVALUATED = """
+INSERT INTO escalations (incident_id, escalation_policy_id, opened_at, next_step, repeats_done,
+                         last_fired_at, next_due_at, active, updated_at, failures, last_error)
+SELECT s.incident_id, s.policy_id, s.opened_at, s.next_step, s.repeats_done, s.last_fired_at,
+       s.next_due_at, s.next_due_at IS NOT NULL, %(now)s, s.failures, s.last_error
+  FROM unnest(%(incident)b::bigint[], %(policy)b::uuid[], %(opened_at)b::timestamptz[],
+              %(next_step)b::int[], %(repeats_done)b::int[], %(last_fired_at)b::timestamptz[],
+              %(next_due_at)b::timestamptz[], %(failures)b::int[], %(last_error)b::text[])
+       AS s(incident_id, policy_id, opened_at, next_step, repeats_done, last_fired_at,
+            next_due_at, failures, last_error)
 """
 
 
@@ -106,25 +129,6 @@ UPDATE notifications n
 
 _ESCALATING = [status.value for status in IncidentStatus if should_escalate(status)]
 _CANCELLING = [status.value for status in IncidentStatus if cancels_pending_pages(status)]
-
-
-def _start_escalations(connection: psycopg.Connection[Any]) -> int:
-    # Binary results and arrays: a storm reads and writes 10,000 rows here, and parsing
-    # or formatting timestamps and uuids as text would cost more than the statements.
-    candidates = connection.execute(
-        _ESCALATION_CANDIDATES, {"escalating": _ESCALATING}, binary=True
-    ).fetchall()
-    starting = [
-        (incident_id, policy_id, created_at)
-        for incident_id, status, created_at, routed_since, policy_id in candidates
-        if starts_escalation(status, opened_at=created_at, routed_since=routed_since)
-    ]
-    if not starting:
-        return 0
-    incident, policy, opened_at = (list(column) for column in zip(*starting, strict=True))
-    return connection.execute(
-        _START_ESCALATIONS, {"incident": incident, "policy": policy, "opened_at": opened_at}
-    ).rowcount
 
 
 @dataclass
@@ -307,19 +311,78 @@ def update_all(engine: Engine, now: datetime | None = None, *, batch: int = 1000
     raw = engine.raw_connection()
     try:
         connection: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
-        with _transaction(connection):
-            report.started = _start_escalations(connection)
-            report.cancelled = connection.execute(
-                _CANCEL_STALE_PAGES, {"cancelling": _CANCELLING}
-            ).rowcount
-        # Policies, schedules and people are read once per tick, outside the locking transaction.
+        # Policies, schedules and people are read once per tick, outside the locking
+        # transactions.
         with Session(engine, expire_on_commit=False) as lookups:
             tick = _Tick(TargetResolver(lookups, instant), instant, report)
+            with _transaction(connection):
+                report.started = _start_escalations(connection, tick)
+                report.cancelled = connection.execute(
+                    _CANCEL_STALE_PAGES, {"cancelling": _CANCELLING}
+                ).rowcount
             while _process_due(connection, tick, batch) == batch:
                 pass
     finally:
         raw.close()
     return report
+
+
+def _start_escalations(connection: psycopg.Connection[Any], tick: _Tick) -> int:
+    """Starts the escalations ``rules.starts_escalation`` says should start; how many.
+
+    An escalation starts in the initial state, due when its incident opened. One already
+    due (nearly always: the incident has just opened) is evaluated here, as a batch of
+    due escalations would evaluate it, and stored in the state that left it in with its
+    pages and timeline: storing the initial state to take it back, lock it and update it
+    a moment later cost a storm of 10,000 incidents more than paging them.
+    """
+    locked = connection.execute(_TAKE_START_LOCK, {"key": START_LOCK}).fetchone()
+    if locked is None or not locked[0]:
+        return 0  # another engine is starting them
+    # Binary results and arrays: a storm reads and writes 10,000 rows here, and parsing
+    # or formatting timestamps and uuids as text would cost more than the statements.
+    candidates = connection.execute(
+        _ESCALATION_CANDIDATES, {"escalating": _ESCALATING}, binary=True
+    )
+    later: dict[str, list[Any]] = {"incident": [], "policy": [], "opened_at": []}
+    started = 0
+    with connection.pipeline():
+        writes, opened = _Writes(), _Opened()
+        for (
+            incident_id,
+            status,
+            created_at,
+            routed_since,
+            policy_id,
+            service,
+            flapping,
+        ) in candidates:
+            if not starts_escalation(status, opened_at=created_at, routed_since=routed_since):
+                continue
+            if created_at > tick.now:
+                later["incident"].append(incident_id)
+                later["policy"].append(policy_id)
+                later["opened_at"].append(created_at)
+                continue
+            due = _Due(
+                incident_id=incident_id,
+                policy_id=policy_id,
+                opened_at=created_at,
+                state=EscalationState(),
+                status=status,
+                service=service,
+                failures=0,
+                last_error=None,
+                flapping=flapping,
+            )
+            _evaluate(writes, due, tick)
+            opened.add(due)
+            if len(opened.policy) >= WRITE_ROUND:
+                started += _send(connection, writes, tick.now, opened)
+                writes, opened = _Writes(), _Opened()
+        started += _send(connection, writes, tick.now, opened)
+        not_due = connection.execute(_START_ESCALATIONS, later) if later["incident"] else None
+    return started + (not_due.rowcount if not_due is not None else 0)
 
 
 @contextmanager
@@ -394,15 +457,42 @@ def _evaluate(writes: _Writes, due: _Due, tick: _Tick) -> None:
         _record_failure(writes, due, failure, tick.now, report)
 
 
-def _send(connection: psycopg.Connection[Any], writes: _Writes, now: datetime) -> None:
-    """Queues the statements storing ``writes``; in pipeline mode they run while the
-    engine goes on, and a failure surfaces at the latest when the pipeline ends."""
-    if writes.state["incident"]:
-        connection.execute(_SAVE_STATE, {**writes.state, "now": now})
+@dataclass
+class _Opened:
+    """The escalations a round of ``_start_escalations`` stores: one per state row."""
+
+    policy: list[Any] = field(default_factory=list)
+    opened_at: list[datetime] = field(default_factory=list)
+
+    def add(self, due: _Due) -> None:
+        self.policy.append(due.policy_id)
+        self.opened_at.append(due.opened_at)
+
+
+def _send(
+    connection: psycopg.Connection[Any],
+    writes: _Writes,
+    now: datetime,
+    opened: _Opened | None = None,
+) -> int:
+    """Queues the statements storing ``writes`` (inserting the escalations ``opened``, if
+    given, else updating them); how many escalations. In pipeline mode the statements run
+    while the engine goes on, and a failure surfaces at the latest when the pipeline ends."""
+    state = writes.state
+    if state["incident"]:
+        if opened is None:
+            connection.execute(_SAVE_STATE, {**state, "now": now})
+        else:
+            assert len(opened.policy) == len(state["incident"])  # one state row per incident
+            connection.execute(
+                _START_EVALUATED,
+                {**state, "policy": opened.policy, "opened_at": opened.opened_at, "now": now},
+            )
     if writes.pages["incident"]:
         connection.execute(_QUEUE_PAGES, {**writes.pages, "now": now})
     if writes.steps["incident"]:
         connection.execute(_RECORD_STEPS, {**writes.steps, "now": now})
+    return len(state["incident"])
 
 
 def _policy(due: _Due, tick: _Tick) -> EscalationPolicy:
