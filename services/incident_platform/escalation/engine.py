@@ -5,10 +5,18 @@ Each tick (1) starts an escalation for every incident of a routed service that
 ``rules.cancels_pending_pages`` says are stale, then (2) takes the escalations that are
 due with ``FOR UPDATE SKIP LOCKED``, asks the pure rule (``rules.evaluate_escalation``)
 what fires, writes the notifications to the outbox and the steps to the incident
-timeline, and stores the new state, all in one transaction. Two replicas ticking at
-once never take the same escalation, and a crash before commit leaves the state as it
-was: nothing is notified twice and nothing is skipped. Delivery of the outbox happens
-elsewhere (``notification.delivery``), so a dead receiver never holds a tick up.
+timeline, and stores the new state, all in one transaction. A starting escalation that
+is due at once is evaluated in (1) the same way and stored in the state that left it
+in, with its pages; one engine at a time starts escalations (an advisory lock the others
+do not wait for). Two replicas ticking at once never take the same escalation, and a
+crash before commit leaves the state as it was: nothing is notified twice and nothing is
+skipped. Delivery of the outbox happens elsewhere (``notification.delivery``), so a dead
+receiver never holds a tick up.
+
+Writes are set-based (one statement per table over binary arrays) and go out in
+pipeline mode every ``WRITE_ROUND`` incidents, so that PostgreSQL stores one round while
+the engine evaluates the next; targets, pages and messages are worked out once per step
+and tick, not once per incident: a storm of 10,000 incidents pages the same few people.
 
 One broken object breaks only the incidents that use it: each incident is evaluated on
 its own, and an exception while doing so (a policy, schedule, override or person that
