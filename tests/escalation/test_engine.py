@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from incident_platform.db import make_engine
-from incident_platform.escalation.engine import update_all
+from incident_platform.escalation.engine import START_LOCK, update_all
 from incident_platform.settings import Settings
 from support.database import connect
 from support.oncall import create_policy, create_schedule, create_user, daily_schedule, route
@@ -153,6 +153,35 @@ def test_catch_up_after_an_outage_fires_each_missed_step_once_in_order(
     assert [n[0] for n in notifications(platform, incident_id)] == [1, 2, 2]
     update_all(db, opened + timedelta(hours=1))
     assert len(notifications(platform, incident_id)) == 3
+
+
+def test_an_incident_opened_after_the_tick_starts_escalating_and_is_paged_once_due(
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+) -> None:
+    # The engine's clock can lag the database's (another host): the incident is not due yet.
+    incident_id, opened = open_incident(platform, generic_auth)
+    report = update_all(db, opened - timedelta(seconds=1))
+    assert (report.started, report.evaluated) == (1, 0)
+    assert notifications(platform, incident_id) == []
+    report = update_all(db, opened + timedelta(seconds=1))
+    assert (report.started, report.evaluated) == (0, 1)
+    assert notifications(platform, incident_id) == [
+        (1, "alice", "webhook", "http://127.0.0.1:9/alice")
+    ]
+
+
+def test_an_engine_leaves_starting_escalations_to_the_one_already_starting_them(
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+) -> None:
+    incident_id, opened = open_incident(platform, generic_auth)
+    with connect(platform.database_url) as other, other.transaction():
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (START_LOCK,))
+        report = update_all(db, opened + timedelta(seconds=1))
+        assert report.started == 0
+        assert notifications(platform, incident_id) == []
+    report = update_all(db, opened + timedelta(seconds=2))
+    assert report.started == 1
+    assert len(notifications(platform, incident_id)) == 1
 
 
 def test_unrouted_services_are_not_paged(

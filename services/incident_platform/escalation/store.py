@@ -115,6 +115,10 @@ class TargetResolver:
         self.at = at
         self._users: dict[str, User | None] = {}
         self._oncall: dict[str, tuple[str | None, str]] = {}
+        # A target resolves the same way for every incident of the tick: one storm of
+        # 10,000 incidents pages the same few people. Only answers are kept; a lookup that
+        # raised is tried again for the next incident, as before.
+        self._resolved: dict[Target, ResolvedTarget] = {}
 
     def user(self, user_id: str) -> User | None:
         if user_id not in self._users:
@@ -137,6 +141,13 @@ class TargetResolver:
         return self._oncall[schedule_id]
 
     def resolve(self, target: Target) -> ResolvedTarget:
+        """Who ``target`` reaches at the instant; the answer is shared, do not change it."""
+        resolved = self._resolved.get(target)
+        if resolved is None:
+            resolved = self._resolved[target] = self._resolve(target)
+        return resolved
+
+    def _resolve(self, target: Target) -> ResolvedTarget:
         match target:
             case WebhookTarget(url=url):
                 return ResolvedTarget(target, f"webhook {url}", [Recipient(Channel.WEBHOOK, url)])
