@@ -6,8 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
-from incident_platform.db import migrate
+from incident_platform.db import make_engine, migrate
+from incident_platform.settings import Settings
 from support.database import create_database, drop_database, server_url, truncate_all
 from support.platform import Platform, create_integration
 from support.services import ServiceProcess
@@ -77,6 +79,15 @@ def platform(running_platform: Platform) -> Platform:
     """The running services over an emptied database."""
     truncate_all(running_platform.database_url)
     return running_platform
+
+
+@pytest.fixture
+def engine(platform: Platform) -> Iterator[Engine]:
+    """An engine of the test's own on the emptied session database, for calling stores and
+    rules in-process beside the running services."""
+    engine = make_engine(Settings(database_url=platform.database_url))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
