@@ -1,6 +1,8 @@
 """The settings: read from the environment, database URLs switched to psycopg 3, and the
 checks that refuse a configuration before a service starts with it."""
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -77,7 +79,8 @@ def test_flap_thresholds_must_leave_a_band_between_them() -> None:
 )
 def test_out_of_range_values_are_refused_by_name(name: str, value: float) -> None:
     with pytest.raises(ValidationError, match=name):
-        Settings(**{name: value})
+        values: dict[str, Any] = {name: value}
+        Settings(**values)
 
 
 def test_defaults_are_a_working_local_setup() -> None:
