@@ -78,8 +78,8 @@ def test_flap_thresholds_must_leave_a_band_between_them() -> None:
     ],
 )
 def test_out_of_range_values_are_refused_by_name(name: str, value: float) -> None:
+    values: dict[str, Any] = {name: value}
     with pytest.raises(ValidationError, match=name):
-        values: dict[str, Any] = {name: value}
         Settings(**values)
 
 
