@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from incident_platform.db import make_engine, migrate
+from incident_platform.devtools.devdb import EmbeddedPostgres
 from incident_platform.settings import Settings
 from support.database import create_database, drop_database, server_url, truncate_all
 from support.platform import Platform, create_integration
@@ -118,3 +119,13 @@ def generic_key(platform: Platform) -> str:
 @pytest.fixture
 def generic_auth(generic_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {generic_key}"}
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of this test's own, so stopping it harms no other test."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    server.start()
+    migrate(server.url)
+    yield server
+    server.stop()
