@@ -59,8 +59,6 @@ KNOWN_GAPS = {
     "services/incident_platform/schedule/store.py",
     "services/incident_platform/silence/models.py",
     "services/incident_platform/user/models.py",
-    "services/incident_platform/web/proxy.py",
-    "operator/incident_operator/models.py",
 }
 
 
