@@ -6,8 +6,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
-from incident_platform.db import migrate
+from incident_platform.db import make_engine, migrate
+from incident_platform.devtools.devdb import EmbeddedPostgres
+from incident_platform.settings import Settings
 from support.database import create_database, drop_database, server_url, truncate_all
 from support.platform import Platform, create_integration
 from support.services import ServiceProcess
@@ -80,6 +83,15 @@ def platform(running_platform: Platform) -> Platform:
 
 
 @pytest.fixture
+def engine(platform: Platform) -> Iterator[Engine]:
+    """An engine of the test's own on the emptied session database, for calling stores and
+    rules in-process beside the running services."""
+    engine = make_engine(Settings(database_url=platform.database_url))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def ingest(platform: Platform) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform.ingestion.url, timeout=30) as client:
         yield client
@@ -107,3 +119,13 @@ def generic_key(platform: Platform) -> str:
 @pytest.fixture
 def generic_auth(generic_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {generic_key}"}
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of this test's own, so stopping it harms no other test."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    server.start()
+    migrate(server.url)
+    yield server
+    server.stop()

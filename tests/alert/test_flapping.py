@@ -1,18 +1,14 @@
 """Flap detection over the real ingestion service: a flapping alert stops opening
 incidents, holds its incident open and its pages, and lets go once it settles."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import Engine
 
 from incident_platform.alert.ingest import sweep_quiet_flaps
-from incident_platform.db import make_engine
 from incident_platform.escalation.engine import update_all
-from incident_platform.settings import Settings
 from support.database import connect
 from support.oncall import create_policy, create_schedule, create_user, daily_schedule, route
 from support.platform import Platform, create_integration
@@ -20,13 +16,6 @@ from support.platform import Platform, create_integration
 # With Nagios's weights the sixth state of an alternating alert reaches 35.5 % (the fifth
 # 29.9 %): the third resolution is the first that keeps its incident open.
 INCIDENTS_BEFORE_FLAPPING = 3
-
-
-@pytest.fixture
-def db(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 def send(ingest: httpx.Client, auth: dict[str, str], status: str) -> dict[str, Any]:
@@ -53,15 +42,15 @@ def timeline_kinds(platform: Platform, incident_id: int) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def settle(platform: Platform, db: Engine) -> None:
+def settle(platform: Platform, engine: Engine) -> None:
     """Two hours pass without a change: every check since saw the same state."""
     with connect(platform.database_url) as connection:
         connection.execute("UPDATE alert_flaps SET sampled_at = sampled_at - interval '2 hours'")
-    sweep_quiet_flaps(db)
+    sweep_quiet_flaps(engine)
 
 
 def test_a_dozen_flaps_open_a_handful_of_incidents_and_a_dozen_more_none(
-    ingest: httpx.Client, generic_auth: dict[str, str], platform: Platform, db: Engine
+    ingest: httpx.Client, generic_auth: dict[str, str], platform: Platform, engine: Engine
 ) -> None:
     actions = []
     for _ in range(12):
@@ -86,7 +75,7 @@ def test_a_dozen_flaps_open_a_handful_of_incidents_and_a_dozen_more_none(
     assert "\nincidents_flapping 1.0\n" in metrics
 
     # Settled, it stops flapping, and the incident, whose alerts are all resolved, resolves.
-    settle(platform, db)
+    settle(platform, engine)
     assert incidents(platform)[-1][1:3] == ("resolved", False)
     assert timeline_kinds(platform, last_id)[-2:] == ["flapping_stopped", "auto_resolved"]
     assert "\nincidents_flapping 0.0\n" in httpx.get(platform.ingestion.url + "/metrics").text
@@ -138,7 +127,7 @@ def test_pages_are_held_while_it_flaps_and_sent_once_it_stops(
     generic_auth: dict[str, str],
     oncall_api: httpx.Client,
     platform: Platform,
-    db: Engine,
+    engine: Engine,
 ) -> None:
     alice = create_user(
         oncall_api, "alice", [{"type": "webhook", "address": "http://127.0.0.1:9/a"}]
@@ -157,7 +146,7 @@ def test_pages_are_held_while_it_flaps_and_sent_once_it_stops(
         send(ingest, generic_auth, "resolved")
     send(ingest, generic_auth, "firing")  # flapping, and firing
     now = datetime.now(UTC)
-    report = update_all(db, now + timedelta(minutes=1))
+    report = update_all(engine, now + timedelta(minutes=1))
     assert report.held == 1
     assert report.steps_fired == 0
 
@@ -166,8 +155,8 @@ def test_pages_are_held_while_it_flaps_and_sent_once_it_stops(
             return connection.execute("SELECT count(*) FROM notifications").fetchone()
 
     assert pages() == (0,)
-    settle(platform, db)
+    settle(platform, engine)
     assert incidents(platform)[-1][1:3] == ("triggered", False)  # its alert still fires
-    report = update_all(db, now + timedelta(minutes=2))
+    report = update_all(engine, now + timedelta(minutes=2))
     assert report.steps_fired == 1
     assert pages() == (1,)

@@ -3,26 +3,14 @@
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session
 
 from incident_platform.auth import store
 from incident_platform.auth.credentials import hash_secret
 from incident_platform.auth.rules import IntegrationIdentity, IntegrationKind, Principal, Role
-from incident_platform.db import make_engine
-from incident_platform.settings import Settings
-from support.platform import Platform
-
-
-@pytest.fixture
-def engine(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 def test_created_token_is_stored_as_its_digest_and_found_by_the_clear_value(

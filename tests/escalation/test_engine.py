@@ -1,7 +1,6 @@
 """The escalation engine on a controllable clock, against the real database."""
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
@@ -14,13 +13,6 @@ from incident_platform.settings import Settings
 from support.database import connect
 from support.oncall import create_policy, create_schedule, create_user, daily_schedule, route
 from support.platform import Platform
-
-
-@pytest.fixture
-def db(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -91,17 +83,17 @@ def timeline(platform: Platform, incident_id: int, kind: str) -> list[str]:
 
 
 def test_steps_fire_at_their_delay_and_a_rerun_notifies_nobody_twice(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth)
-    update_all(db, opened + timedelta(seconds=1))
+    update_all(engine, opened + timedelta(seconds=1))
     assert notifications(platform, incident_id) == [
         (1, "alice", "webhook", "http://127.0.0.1:9/alice")
     ]
-    update_all(db, opened + timedelta(seconds=2))
-    update_all(db, opened + timedelta(minutes=4))
+    update_all(engine, opened + timedelta(seconds=2))
+    update_all(engine, opened + timedelta(minutes=4))
     assert len(notifications(platform, incident_id)) == 1
-    update_all(db, opened + timedelta(minutes=5, seconds=1))
+    update_all(engine, opened + timedelta(minutes=5, seconds=1))
     assert notifications(platform, incident_id)[1:] == [
         (2, "bob", "webhook", "http://127.0.0.1:9/bob"),
         (2, "bob", "email", "bob@example.com"),
@@ -110,9 +102,9 @@ def test_steps_fire_at_their_delay_and_a_rerun_notifies_nobody_twice(
     assert escalated[0] == "Escalation step 1: notifying alice (on call in primary)"
     assert escalated[1] == "Escalation step 2: notifying bob (user)"
     # The repeat comes a full gap (5 minutes) after the pass finished.
-    update_all(db, opened + timedelta(minutes=9))
+    update_all(engine, opened + timedelta(minutes=9))
     assert len(notifications(platform, incident_id)) == 3
-    update_all(db, opened + timedelta(minutes=10, seconds=2))
+    update_all(engine, opened + timedelta(minutes=10, seconds=2))
     assert [n[0] for n in notifications(platform, incident_id)] == [1, 2, 2, 1]
     assert "(repeat 1)" in timeline(platform, incident_id, "escalated")[2]
 
@@ -121,13 +113,13 @@ def test_acknowledging_stops_the_escalation(
     platform: Platform,
     generic_auth: dict[str, str],
     paging: dict[str, str],
-    db: Engine,
+    engine: Engine,
     incidents_api: httpx.Client,
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth)
-    update_all(db, opened + timedelta(seconds=1))
+    update_all(engine, opened + timedelta(seconds=1))
     incidents_api.post(f"/api/v1/incidents/{incident_id}/acknowledge")
-    report = update_all(db, opened + timedelta(hours=1))
+    report = update_all(engine, opened + timedelta(hours=1))
     assert report.stopped == 1
     assert len(notifications(platform, incident_id)) == 1
     # The page that was still waiting to go out is cancelled, not sent after the fact.
@@ -145,13 +137,13 @@ def test_acknowledging_stops_the_escalation(
 
 
 def test_catch_up_after_an_outage_fires_each_missed_step_once_in_order(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth)
     # The engine was down for an hour: both steps of the first pass fire, once each.
-    update_all(db, opened + timedelta(hours=1))
+    update_all(engine, opened + timedelta(hours=1))
     assert [n[0] for n in notifications(platform, incident_id)] == [1, 2, 2]
-    update_all(db, opened + timedelta(hours=1))
+    update_all(engine, opened + timedelta(hours=1))
     assert len(notifications(platform, incident_id)) == 3
 
 
@@ -185,16 +177,16 @@ def test_an_engine_leaves_starting_escalations_to_the_one_already_starting_them(
 
 
 def test_unrouted_services_are_not_paged(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth, service="unrouted")
-    report = update_all(db, opened + timedelta(hours=1))
+    report = update_all(engine, opened + timedelta(hours=1))
     assert report.started == 0
     assert notifications(platform, incident_id) == []
 
 
 def test_two_replicas_ticking_at_once_never_double_notify(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     for n in range(30):
         route_service(platform, f"svc-{n}", paging["policy"])
@@ -207,7 +199,7 @@ def test_two_replicas_ticking_at_once_never_double_notify(
         barrier.wait()
         update_all(engine, at, batch=7)
 
-    threads = [threading.Thread(target=replica, args=(e,)) for e in (db, other)]
+    threads = [threading.Thread(target=replica, args=(e,)) for e in (engine, other)]
     for thread in threads:
         thread.start()
     for thread in threads:

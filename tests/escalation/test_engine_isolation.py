@@ -18,7 +18,6 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from incident_platform.db import make_engine
 from incident_platform.escalation.engine import update_all
 from incident_platform.notification.delivery import deliver_due
 from incident_platform.settings import Settings
@@ -28,13 +27,6 @@ from support.platform import Platform
 from support.webhook import Received, webhook_receiver
 
 BROKEN = ("year-one", "empty-layer", "deleted-target", "bad-address")
-
-
-@pytest.fixture
-def db(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -145,7 +137,7 @@ def test_broken_objects_page_nobody_but_never_delay_other_services(
     generic_auth: dict[str, str],
     services: dict[str, str],
     receiver: tuple[str, Received],
-    db: Engine,
+    engine: Engine,
 ) -> None:
     url, received = receiver
     incidents = {service: open_incident(platform, generic_auth, service) for service in BROKEN}
@@ -159,7 +151,7 @@ def test_broken_objects_page_nobody_but_never_delay_other_services(
     )
     tick = max(opened for _, opened in incidents.values()) + timedelta(seconds=1)
 
-    report = update_all(db, tick)
+    report = update_all(engine, tick)
 
     # The healthy service is paged in this very tick, whatever came due before it.
     checkout_id, _ = incidents["checkout"]
@@ -201,7 +193,7 @@ def test_broken_objects_page_nobody_but_never_delay_other_services(
     settings = Settings(
         database_url=platform.database_url, ack_signing_key=SecretStr(platform.ack_signing_key)
     )
-    delivery = deliver_due(db, settings, tick, jitter=lambda: 1.0)
+    delivery = deliver_due(engine, settings, tick, jitter=lambda: 1.0)
 
     # ... and fails on its own, permanently and on its incident's timeline, while the
     # healthy page reaches its receiver in the same delivery round.
@@ -223,15 +215,15 @@ def test_a_failing_escalation_is_retried_with_backoff_and_recorded_once_per_reas
     platform: Platform,
     generic_auth: dict[str, str],
     services: dict[str, str],
-    db: Engine,
+    engine: Engine,
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth, "empty-layer")
     first = opened + timedelta(seconds=1)
-    update_all(db, first)
+    update_all(engine, first)
     # Not due again before its backoff: a tick in between does not touch it.
-    assert update_all(db, first + timedelta(seconds=9)).evaluated == 0
+    assert update_all(engine, first + timedelta(seconds=9)).evaluated == 0
     second = first + timedelta(seconds=10)
-    assert update_all(db, second).failed == 1
+    assert update_all(engine, second).failed == 1
     [(failures, due)] = sql(
         platform,
         "SELECT failures, next_due_at FROM escalations WHERE incident_id = %s",
@@ -249,7 +241,7 @@ def test_a_failing_escalation_is_retried_with_backoff_and_recorded_once_per_reas
         services["empty-layer:schedule"],
     )
     third = second + timedelta(seconds=20)
-    report = update_all(db, third)
+    report = update_all(engine, third)
     assert (report.failed, report.notifications) == (0, 1)
     [(failures, last_error)] = sql(
         platform,

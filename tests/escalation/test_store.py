@@ -2,25 +2,14 @@
 
 import threading
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from incident_platform.db import make_engine
 from incident_platform.escalation import store, tables
-from incident_platform.settings import Settings
 from support.oncall import create_policy, create_user, route
-from support.platform import Platform
-
-
-@pytest.fixture
-def engine(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 def _policy(oncall_api: httpx.Client, name: str) -> uuid.UUID:

@@ -10,17 +10,14 @@ does (the event stream), and must see every committed change.
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
-from incident_platform.db import make_engine
 from incident_platform.incident.feed import Position, parse_position
 from incident_platform.incident.store import add_note, update_incident
-from incident_platform.settings import Settings
 from support.database import connect
 from support.platform import Platform
 from support.sse import read_events, until
@@ -28,13 +25,6 @@ from support.sse import read_events, until
 WRITERS = 5
 CHANGES_PER_WRITER = 20
 INCIDENTS = 8
-
-
-@pytest.fixture
-def engine(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 def _open_incidents(platform: Platform, count: int) -> list[int]:

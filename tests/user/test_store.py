@@ -2,28 +2,17 @@
 pages them; contact methods keep the stored format the API has always written."""
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from incident_platform.db import make_engine
 from incident_platform.notification.rules import Channel
-from incident_platform.settings import Settings
 from incident_platform.user import store
 from incident_platform.user.codec import Contact
 from incident_platform.user.tables import User
 from support.oncall import create_policy, create_schedule, create_user, daily_schedule
-from support.platform import Platform
-
-
-@pytest.fixture
-def engine(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
 
 
 def test_user_on_a_schedule_and_a_policy_is_kept_with_both_named(

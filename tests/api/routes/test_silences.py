@@ -4,7 +4,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from incident_platform.db import make_engine
 from incident_platform.escalation.engine import update_all
-from incident_platform.settings import Settings
 from support.database import connect
 from support.oncall import create_policy, create_schedule, create_user, daily_schedule, route
 from support.platform import Platform, create_integration
@@ -383,20 +381,13 @@ def test_alertmanager_and_pagerduty_alerts_are_silenced_too(
     assert row[0] == 2
 
 
-@pytest.fixture
-def db(platform: Platform) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=platform.database_url))
-    yield engine
-    engine.dispose()
-
-
 def test_nobody_is_paged_while_silenced_and_the_release_pages(
     ingest: httpx.Client,
     responder: dict[str, str],
     generic_auth: dict[str, str],
     oncall_api: httpx.Client,
     platform: Platform,
-    db: Engine,
+    engine: Engine,
 ) -> None:
     alice = create_user(
         oncall_api, "alice", [{"type": "webhook", "address": "http://127.0.0.1:9/a"}]
@@ -412,11 +403,11 @@ def test_nobody_is_paged_while_silenced_and_the_release_pages(
     route(oncall_api, "checkout", policy)
     silence_id = create_silence(ingest, responder)
     fire(ingest, generic_auth)
-    update_all(db, datetime.now(UTC) + timedelta(minutes=1))
+    update_all(engine, datetime.now(UTC) + timedelta(minutes=1))
     with connect(platform.database_url) as connection:
         assert connection.execute("SELECT count(*) FROM notifications").fetchone() == (0,)
     ingest.delete(f"/api/v2/silence/{silence_id}", headers=responder)
-    update_all(db, datetime.now(UTC) + timedelta(minutes=1))
+    update_all(engine, datetime.now(UTC) + timedelta(minutes=1))
     with connect(platform.database_url) as connection:
         assert connection.execute("SELECT count(*) FROM notifications").fetchone() == (1,)
 
