@@ -148,14 +148,14 @@ def test_catch_up_after_an_outage_fires_each_missed_step_once_in_order(
 
 
 def test_an_incident_opened_after_the_tick_starts_escalating_and_is_paged_once_due(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     # The engine's clock can lag the database's (another host): the incident is not due yet.
     incident_id, opened = open_incident(platform, generic_auth)
-    report = update_all(db, opened - timedelta(seconds=1))
+    report = update_all(engine, opened - timedelta(seconds=1))
     assert (report.started, report.evaluated) == (1, 0)
     assert notifications(platform, incident_id) == []
-    report = update_all(db, opened + timedelta(seconds=1))
+    report = update_all(engine, opened + timedelta(seconds=1))
     assert (report.started, report.evaluated) == (0, 1)
     assert notifications(platform, incident_id) == [
         (1, "alice", "webhook", "http://127.0.0.1:9/alice")
@@ -163,15 +163,15 @@ def test_an_incident_opened_after_the_tick_starts_escalating_and_is_paged_once_d
 
 
 def test_an_engine_leaves_starting_escalations_to_the_one_already_starting_them(
-    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], db: Engine
+    platform: Platform, generic_auth: dict[str, str], paging: dict[str, str], engine: Engine
 ) -> None:
     incident_id, opened = open_incident(platform, generic_auth)
     with connect(platform.database_url) as other, other.transaction():
         other.execute("SELECT pg_advisory_xact_lock(%s)", (START_LOCK,))
-        report = update_all(db, opened + timedelta(seconds=1))
+        report = update_all(engine, opened + timedelta(seconds=1))
         assert report.started == 0
         assert notifications(platform, incident_id) == []
-    report = update_all(db, opened + timedelta(seconds=2))
+    report = update_all(engine, opened + timedelta(seconds=2))
     assert report.started == 1
     assert len(notifications(platform, incident_id)) == 1
 
