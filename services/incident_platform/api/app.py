@@ -80,9 +80,9 @@ def create_app(
         logger.warning("%s %s answered 503: %s", request.method, request.url.path, reason)
         return _service_unavailable(reason)
 
-    async def database_error(_: Request, error: Exception) -> JSONResponse:
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
         if is_outage(error):
-            return _service_unavailable(type(error).__name__)
+            return await database_unavailable(request, error)
         logger.error("database error: %s", type(error).__name__, exc_info=error)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
