@@ -77,6 +77,17 @@ def _wait_ready(spec: ServiceSpec, host: str, path: str = "/readyz") -> None:
             response.raise_for_status()
 
 
+def _public_urls(host: str) -> dict[str, str]:
+    """Links in pages and messages point where this run listens (unless configured): the
+    services' defaults name 127.0.0.1, which another ``HOST`` does not serve."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name
+    urls = {
+        "PUBLIC_URL": f"http://{reachable}:8002",
+        "ONCALL_PUBLIC_URL": f"http://{reachable}:8003",
+    }
+    return {name: os.environ.get(name) or url for name, url in urls.items()}
+
+
 def _demo_integration_key(data: Path, host: str, token: str) -> str:
     """A generic integration for trying the platform out, created once and kept."""
     path = data / "demo-integration-key"
@@ -140,6 +151,7 @@ def main() -> None:
             PLATFORM_ADMIN_TOKEN=token,
             ACK_SIGNING_KEY=os.environ.get("ACK_SIGNING_KEY")
             or _secret_file(data, "ack-signing-key", ""),
+            **_public_urls(host),
         )
         os.environ.update(env)
 
