@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useSession } from "./auth";
 import { incidentIdOf } from "./lib/events";
+import { refresh } from "./lib/refresh";
 
 export type LiveState = "connecting" | "open" | "closed";
 
@@ -35,16 +36,16 @@ export function useIncidentEvents(): LiveState {
         // `ready`: the stream is live; what was loaded before it may have missed changes.
         // `incident`: one incident's new state (as the list shows it) after a change.
         if (message.event === "ready") {
-          void queryClient.invalidateQueries({ queryKey: ["incidents"] });
-          void queryClient.invalidateQueries({ queryKey: ["incident"] });
+          void refresh(queryClient, ["incidents"]);
+          void refresh(queryClient, ["incident"]);
           return;
         }
         if (message.event !== "incident") return;
         const incidentId = incidentIdOf(message.data);
-        void queryClient.invalidateQueries({ queryKey: ["incidents"] });
-        void queryClient.invalidateQueries({ queryKey: ["stats"] });
+        void refresh(queryClient, ["incidents"]);
+        void refresh(queryClient, ["stats"]);
         if (incidentId !== null) {
-          void queryClient.invalidateQueries({ queryKey: ["incident", incidentId] });
+          void refresh(queryClient, ["incident", incidentId]);
         }
       },
       onclose() {
